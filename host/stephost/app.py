@@ -1,0 +1,250 @@
+"""The composition root: build the host from a project folder, serve it, shut it down in order.
+
+Only this module picks concrete implementations (state, bus); everything else sees
+interfaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from stephost.bus.base import Delivery
+from stephost.bus.memory import MemoryEventBus
+from stephost.config import StepDefinition, parse_step_config
+from stephost.cron.scheduler import CronScheduler
+from stephost.ctx import CtxService
+from stephost.discovery import discover
+from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUnavailable
+from stephost.http.app import create_app
+from stephost.logs import host_record
+from stephost.registry import Registry, build_registry
+from stephost.state.memory import MemoryStateStore
+from stephost.trace import new_trace_id
+from stephost.types import Invocation, LogRecord, LogSink, Trigger
+from stephost.workers.rpc_server import WorkerRpcServer
+from stephost.workers.supervisor import Hello, LoadFailed, StepWorker
+
+DEFAULT_EVENT_TIMEOUT_S = 30.0
+DEFAULT_CRON_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    project: Path
+    port: int = 3000
+    bind: str = "0.0.0.0"
+    mode: str = "dev"  # dev | start
+
+
+def check_port_free(bind: str, port: int) -> None:
+    """Fail before any worker starts when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((bind, port))
+        except OSError as exc:
+            raise PortInUse(f"port {port} on {bind} is already in use ({exc.strerror})") from exc
+
+
+class Host:
+    def __init__(self, settings: HostSettings, log_sink: LogSink) -> None:
+        self.settings = settings
+        self.project = settings.project.resolve()
+        self.log = log_sink
+        self.registry = Registry()
+        self.problems: list[ConfigProblem] = []
+        self._workers: dict[str, StepWorker] = {}
+        self._all_workers: list[StepWorker] = []
+        self._state = MemoryStateStore()
+        self._bus = MemoryEventBus()
+        self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
+        self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
+        self._ctx = CtxService(self.registry, self._state, self._bus, log_sink)
+        self._cron: CronScheduler | None = None
+
+    # ------------------------------------------------------------------ start-up
+
+    async def load(self) -> list[ConfigProblem]:
+        """Start one worker per step file, check every config; return every problem found."""
+        found = discover(self.project)
+        problems = list(found.problems)
+        await self._rpc.start()
+        workers = [
+            StepWorker(
+                f,
+                self.project,
+                self._rpc,
+                ctx_handler=self._ctx,
+                log_sink=self.log,
+                worker_id=f"w{i}",
+            )
+            for i, f in enumerate(found.steps, 1)
+        ]
+        self._all_workers = workers
+        started = time.monotonic()
+        hellos = await asyncio.gather(*(w.load() for w in workers))
+        valid: list[tuple[StepWorker, StepDefinition]] = []
+        for worker, hello in zip(workers, hellos, strict=True):
+            if isinstance(hello, LoadFailed):
+                problems.append(ConfigProblem(worker.rel_file, None, None, f"[{hello.code}] {hello.message}"))
+                if hello.stack:
+                    self.log(host_record("debug", f"load failure of {worker.rel_file}", stack=hello.stack))
+                await worker.reject()
+                continue
+            assert isinstance(hello, Hello)
+            parsed = parse_step_config(
+                hello.config,
+                file=worker.rel_file,
+                language=hello.language,
+                middleware_count=hello.middleware_count,
+            )
+            if isinstance(parsed, list):
+                problems.extend(parsed)
+                await worker.reject()
+                continue
+            valid.append((worker, parsed))
+        registry, dup_problems = build_registry([s for _, s in valid])
+        problems.extend(dup_problems)
+        # The live registry object is shared with the ctx service; fill it in place.
+        self.registry.steps.update(registry.steps)
+        self.registry.routes.extend(registry.routes)
+        self.registry.subscribers.update(registry.subscribers)
+        for worker, step in valid:
+            if self.registry.steps.get(step.name) is step:
+                self._workers[step.name] = worker
+            else:
+                await worker.reject()
+        self.problems = problems
+        self.log(
+            host_record(
+                "info",
+                f"loaded {len(self._workers)} step(s) from {self.project} in {time.monotonic() - started:.2f} s"
+                + (f", {len(problems)} problem(s)" if problems else ""),
+            )
+        )
+        return problems
+
+    def accept_valid_steps(self) -> None:
+        for worker in self._workers.values():
+            assert worker.step is None
+        for name, worker in self._workers.items():
+            worker.accept(self.registry.steps[name])
+
+    # ------------------------------------------------------------------ running steps
+
+    def worker_for(self, step_name: str) -> StepWorker:
+        worker = self._workers.get(step_name)
+        if worker is None:
+            raise WorkerUnavailable(f"step {step_name!r} has no worker")
+        return worker
+
+    def status(self) -> list[dict[str, Any]]:
+        return [w.describe() for w in self._all_workers]
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        step = self.registry.steps[delivery.step]
+        invocation = Invocation(
+            trigger=Trigger.EVENT,
+            payload=delivery.event.data,
+            trace_id=delivery.event.trace_id,
+            timeout_s=step.handler_limits.timeout_s or DEFAULT_EVENT_TIMEOUT_S,
+            attempt=delivery.attempt,
+            event_id=delivery.delivery_id,
+            topic=delivery.event.topic,
+        )
+        await self._run_logged(step, invocation)
+
+    async def _run_cron(self, step: StepDefinition, slot: datetime) -> None:
+        invocation = Invocation(
+            trigger=Trigger.CRON,
+            payload=None,
+            trace_id=new_trace_id(),
+            timeout_s=step.handler_limits.timeout_s or DEFAULT_CRON_TIMEOUT_S,
+        )
+        await self._run_logged(step, invocation)
+
+    async def _run_logged(self, step: StepDefinition, invocation: Invocation) -> None:
+        try:
+            await self.worker_for(step.name).invoke(invocation)
+        except (InvocationFailed, WorkerUnavailable) as exc:
+            fields: dict[str, Any] = {"code": exc.code}
+            if invocation.topic:
+                fields["topic"] = invocation.topic
+            if isinstance(exc, InvocationFailed) and exc.stack:
+                fields["stack"] = exc.stack
+            name = f"{exc.name}: " if isinstance(exc, InvocationFailed) and exc.name else ""
+            self.log(
+                LogRecord(
+                    level="error",
+                    msg=f"{invocation.trigger.value} handler failed: {name}{exc.message}",
+                    step=step.name,
+                    time_ms=int(time.time() * 1000),
+                    trace_id=invocation.trace_id,
+                    flows=step.flows,
+                    fields=fields,
+                )
+            )
+            raise
+
+    # ------------------------------------------------------------------ serving
+
+    async def serve(self, shutdown: Callable[[], Awaitable[None]]) -> None:
+        """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
+        self.accept_valid_steps()
+        await self._bus.start(self._deliver)
+        self._cron = CronScheduler(self.registry.cron_steps, self._run_cron, self.log)
+        await self._cron.start()
+        app = create_app(self.registry, self.worker_for, self.log, self.status)
+        config = HypercornConfig()
+        config.bind = [f"{self.settings.bind}:{self.settings.port}"]
+        config.accesslog = None
+        config.errorlog = None
+        config.graceful_timeout = 5.0
+
+        ready_event = asyncio.Event()
+
+        async def shutdown_trigger() -> None:
+            ready_event.set()
+            await shutdown()
+
+        async def announce() -> None:
+            await ready_event.wait()
+            self.log(
+                host_record(
+                    "info",
+                    f"stephost {self.settings.mode} serving {len(self.registry.routes)} route(s) "
+                    f"on http://{self.settings.bind}:{self.settings.port}",
+                )
+            )
+
+        announcer = asyncio.create_task(announce())
+        try:
+            await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
+        finally:
+            announcer.cancel()
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop in order: cron, bus, workers (drained), the rpc socket. Each stage logs a line."""
+        if self._cron is not None:
+            await self._cron.close()
+        await self._bus.close()
+        await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
+        self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
+        await self._rpc.stop()
+        await self._state.close()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self._socket_dir)

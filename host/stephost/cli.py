@@ -1,0 +1,78 @@
+"""`stephost start|dev [DIR]`: argument parsing and exit codes only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from stephost.app import Host, HostSettings, check_port_free
+from stephost.errors import PortInUse
+from stephost.logs import ConsoleLogSink, host_record
+
+EXIT_INVALID_STEPS = 1
+EXIT_USAGE = 2
+EXIT_PORT_IN_USE = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stephost", description="Run a step-based backend.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("start", "serve a project; refuse to start when any step is invalid"),
+        ("dev", "serve a project for development; invalid steps are reported, valid ones run"),
+    ):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("dir", nargs="?", default=".", help="the project folder (default: .)")
+        cmd.add_argument("-p", "--port", type=int, default=3000, help="HTTP port (default 3000)")
+        cmd.add_argument("-H", "--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+        cmd.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
+        cmd.add_argument("--log-level", choices=("debug", "info", "warn", "error"), default="info")
+    return parser
+
+
+async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
+    host = Host(settings, sink)
+    problems = await host.load()
+    if problems:
+        level = "error" if settings.mode == "start" else "warn"
+        sink(host_record(level, f"{len(problems)} problem(s) in the project's steps:"))
+        for problem in problems:
+            sink(host_record(level, f"  {problem}"))
+        if settings.mode == "start":
+            sink(host_record("error", "not starting: fix the steps above (or use `stephost dev`)"))
+            await host.close()
+            return EXIT_INVALID_STEPS
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def wait_for_stop() -> None:
+        await stop.wait()
+        sink(host_record("info", "shutting down"))
+
+    await host.serve(wait_for_stop)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    project = Path(args.dir).resolve()
+    sink = ConsoleLogSink(fmt=args.log_format, min_level=args.log_level)
+    if not project.is_dir():
+        print(f"stephost: {project} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    settings = HostSettings(project=project, port=args.port, bind=args.host, mode=args.command)
+    try:
+        check_port_free(settings.bind, settings.port)
+    except PortInUse as exc:
+        print(f"stephost: {exc}; choose another with --port", file=sys.stderr)
+        return EXIT_PORT_IN_USE
+    return asyncio.run(_run(settings, sink))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

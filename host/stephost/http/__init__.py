@@ -1,0 +1,1 @@
+"""HTTP ingress: translates requests to api invocations and results back to responses."""

@@ -1,0 +1,64 @@
+"""Log records from steps and from the host, printed readably (dev) or as JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import IO, Any
+
+from stephost.types import LogRecord
+
+LEVEL_ORDER = {"debug": 10, "info": 20, "warn": 30, "error": 40}
+_COLORS = {"debug": "\033[90m", "info": "\033[36m", "warn": "\033[33m", "error": "\033[31m"}
+_RESET = "\033[0m"
+
+
+class ConsoleLogSink:
+    """Writes each record as one line (plus an indented stack when there is one)."""
+
+    def __init__(self, *, fmt: str = "pretty", min_level: str = "info", out: IO[str] | None = None) -> None:
+        self.fmt = fmt
+        self.min_level = LEVEL_ORDER.get(min_level, 20)
+        self._out = out or sys.stdout
+        self._color = fmt == "pretty" and hasattr(self._out, "isatty") and self._out.isatty()
+
+    def __call__(self, record: LogRecord) -> None:
+        if LEVEL_ORDER.get(record.level, 20) < self.min_level:
+            return
+        line = self._json(record) if self.fmt == "json" else self._pretty(record)
+        self._out.write(line + "\n")
+        self._out.flush()
+
+    @staticmethod
+    def _json(record: LogRecord) -> str:
+        body: dict[str, Any] = {
+            **record.fields,
+            "level": record.level,
+            "time": record.time_ms,
+            "msg": record.msg,
+            "step": record.step,
+            "traceId": record.trace_id,
+            "flows": list(record.flows),
+        }
+        return json.dumps(body, default=str, ensure_ascii=False)
+
+    def _pretty(self, record: LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.time_ms / 1000))
+        stamp += f".{record.time_ms % 1000:03d}"
+        level = record.level.upper().ljust(5)
+        if self._color:
+            level = f"{_COLORS.get(record.level, '')}{level}{_RESET}"
+        trace = f" [{record.trace_id}]" if record.trace_id else ""
+        fields = {k: v for k, v in record.fields.items() if k != "stack"}
+        extra = " " + json.dumps(fields, default=str, ensure_ascii=False) if fields else ""
+        line = f"{stamp} {level} {record.step}{trace} {record.msg}{extra}"
+        stack = record.fields.get("stack")
+        if isinstance(stack, str) and stack:
+            line += "\n" + "\n".join("    " + s for s in stack.rstrip().splitlines())
+        return line
+
+
+def host_record(level: str, msg: str, **fields: Any) -> LogRecord:
+    """A record from the host itself (not a step)."""
+    return LogRecord(level=level, msg=msg, step="stephost", time_ms=int(time.time() * 1000), fields=fields)

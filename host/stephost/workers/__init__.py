@@ -1,0 +1,1 @@
+"""Workers: launching step processes, the gRPC edge they dial, and their supervision."""

@@ -1,0 +1,345 @@
+"""One live worker stream: invocations out, results and ctx calls in, pings both ways.
+
+This is the only place that turns protobuf messages into the core's plain types and
+back (style rule 4: translate at the edges).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stephost_proto.v1 import worker_pb2 as pb
+
+from stephost import errors
+from stephost.config import StepDefinition
+from stephost.errors import CtxRefused, InvocationFailed
+from stephost.types import (
+    ApiResult,
+    CtxHandler,
+    CtxRequest,
+    EmitRequest,
+    Invocation,
+    LogRecord,
+    LogSink,
+    StateRequest,
+    StreamRequest,
+    Trigger,
+)
+from stephost.workers.rpc_server import WorkerStream
+
+log = logging.getLogger("stephost.workers")
+
+_TRIGGERS = {
+    Trigger.API: pb.TRIGGER_KIND_API,
+    Trigger.EVENT: pb.TRIGGER_KIND_EVENT,
+    Trigger.CRON: pb.TRIGGER_KIND_CRON,
+}
+_BODY_KINDS = {
+    pb.BODY_KIND_JSON: "json",
+    pb.BODY_KIND_TEXT: "text",
+    pb.BODY_KIND_BYTES: "bytes",
+    pb.BODY_KIND_EMPTY: "empty",
+    pb.BODY_KIND_UNSPECIFIED: "empty",
+}
+_STATE_OPS = {
+    pb.STATE_OP_GET: "get",
+    pb.STATE_OP_SET: "set",
+    pb.STATE_OP_DELETE: "delete",
+    pb.STATE_OP_GET_GROUP: "get_group",
+    pb.STATE_OP_CLEAR: "clear",
+}
+_STREAM_OPS = {
+    pb.STREAM_OP_GET: "get",
+    pb.STREAM_OP_SET: "set",
+    pb.STREAM_OP_DELETE: "delete",
+    pb.STREAM_OP_GET_GROUP: "get_group",
+    pb.STREAM_OP_SEND: "send",
+}
+_LEVELS = {"debug", "info", "warn", "error"}
+
+PING_INTERVAL_S = 5.0
+MISSED_PINGS_BEFORE_HUNG = 3
+CANCEL_GRACE_S = 2.0
+
+_invocation_ids = itertools.count(1)
+
+
+def _loads(raw: bytes, what: str) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise CtxRefused(f"{what} is not valid JSON: {exc}", code=errors.INVALID_ARGUMENT) from exc
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _ctx_request(call: pb.CtxCall) -> CtxRequest:
+    which = call.WhichOneof("op")
+    if which == "emit":
+        e = call.emit
+        return EmitRequest(e.topic, _loads(e.data_json, "emit data"), e.message_group_id or None)
+    if which == "state":
+        s = call.state
+        op = _STATE_OPS.get(s.op)
+        if op is None:
+            raise CtxRefused(f"unknown state operation {s.op}", code=errors.INVALID_ARGUMENT)
+        return StateRequest(op, s.group, s.key, _loads(s.value_json, "state value"))
+    if which == "stream":
+        st = call.stream
+        sop = _STREAM_OPS.get(st.op)
+        if sop is None:
+            raise CtxRefused(f"unknown stream operation {st.op}", code=errors.INVALID_ARGUMENT)
+        return StreamRequest(sop, st.stream, st.group_id, st.id, _loads(st.data_json, "stream data"))
+    raise CtxRefused("ctx call without an operation", code=errors.INVALID_ARGUMENT)
+
+
+class WorkerConnection:
+    """Serves one worker's stream after the handshake, until it ends."""
+
+    def __init__(
+        self,
+        stream: WorkerStream,
+        step: StepDefinition,
+        *,
+        ctx_handler: CtxHandler,
+        log_sink: LogSink,
+        on_hung: Callable[[str], None],
+        ping_interval_s: float = PING_INTERVAL_S,
+    ) -> None:
+        self.step = step
+        self._stream = stream
+        self._ctx_handler = ctx_handler
+        self._log_sink = log_sink
+        self._on_hung = on_hung
+        self._ping_interval_s = ping_interval_s
+        self._outbox: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
+        self._pending: dict[str, tuple[asyncio.Future[ApiResult | None], Invocation]] = {}
+        self._ctx_tasks: set[asyncio.Task[None]] = set()
+        self._drained = asyncio.Event()
+        self._closed = False
+        self._last_pong = 0
+        self._ping_seq = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    # ------------------------------------------------------------------ invocations
+
+    async def invoke(self, invocation: Invocation) -> ApiResult | None:
+        """Run `invocation` on this worker; raises InvocationFailed on any failure."""
+        if self._closed:
+            raise InvocationFailed(errors.WORKER_CRASHED, f"the worker of step {self.step.name!r} is gone")
+        invocation_id = f"i{next(_invocation_ids)}"
+        future: asyncio.Future[ApiResult | None] = asyncio.get_running_loop().create_future()
+        self._pending[invocation_id] = (future, invocation)
+        deadline_ms = 0
+        if invocation.timeout_s:
+            deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
+        self._send(
+            pb.HostMessage(
+                invoke=pb.Invoke(
+                    invocation_id=invocation_id,
+                    trigger=_TRIGGERS[invocation.trigger],
+                    payload_json=_dumps(invocation.payload),
+                    trace_id=invocation.trace_id,
+                    deadline_unix_ms=deadline_ms,
+                    attempt=invocation.attempt,
+                    event_id=invocation.event_id,
+                    topic=invocation.topic,
+                    flows=list(self.step.flows),
+                )
+            )
+        )
+        try:
+            if invocation.timeout_s:
+                return await asyncio.wait_for(asyncio.shield(future), invocation.timeout_s)
+            return await future
+        except TimeoutError:
+            # A late failure of this future has no reader: retrieve it so asyncio stays quiet.
+            future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
+            self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="deadline")))
+            self._kill_if_still_running(invocation_id)
+            raise InvocationFailed(
+                errors.TIMEOUT,
+                f"step {self.step.name!r} did not finish within {invocation.timeout_s:g} s",
+            ) from None
+        except asyncio.CancelledError:
+            # The caller is gone (client disconnected, shutdown): tell the worker.
+            if self._pending.pop(invocation_id, None) is not None:
+                future.cancel()
+                self._send(
+                    pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="caller gone"))
+                )
+            raise
+        finally:
+            if future.done():
+                self._pending.pop(invocation_id, None)
+
+    def _kill_if_still_running(self, invocation_id: str) -> None:
+        """Cooperative cancellation is never the only mechanism: kill after a grace period."""
+
+        def check() -> None:
+            if invocation_id in self._pending and not self._closed:
+                self._on_hung(
+                    f"invocation of step {self.step.name!r} ignored its cancellation for {CANCEL_GRACE_S:g} s"
+                )
+
+        asyncio.get_running_loop().call_later(CANCEL_GRACE_S, check)
+
+    def _resolve(self, result: pb.InvocationResult) -> None:
+        entry = self._pending.pop(result.invocation_id, None)
+        if entry is None:
+            return  # answered after a timeout or cancel: nothing waits for it
+        future, _ = entry
+        if future.done():
+            return
+        if result.WhichOneof("outcome") == "error":
+            err = result.error
+            future.set_exception(
+                InvocationFailed(err.code or errors.INTERNAL, err.message, stack=err.stack, name=err.name)
+            )
+            return
+        if not result.ok.HasField("response"):
+            future.set_result(None)
+            return
+        r = result.ok.response
+        future.set_result(
+            ApiResult(
+                status=r.status or 200,
+                headers=[(h.name, h.value) for h in r.headers],
+                body_kind=_BODY_KINDS.get(r.body_kind, "empty"),
+                body=r.body,
+            )
+        )
+
+    # ------------------------------------------------------------------ ctx calls
+
+    async def _serve_ctx(self, call: pb.CtxCall) -> None:
+        reply = pb.CtxReply(call_id=call.call_id)
+        try:
+            entry = self._pending.get(call.invocation_id)
+            if entry is None:
+                raise CtxRefused(
+                    f"invocation {call.invocation_id!r} is not running on this worker",
+                    code=errors.UNKNOWN_INVOCATION,
+                )
+            value = await self._ctx_handler(self.step, entry[1], _ctx_request(call))
+            reply.value_json = _dumps(value)
+        except CtxRefused as exc:
+            reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
+        except Exception as exc:
+            log.exception("ctx call of step %s failed", self.step.name)
+            reply.error.CopyFrom(pb.Error(code=errors.INTERNAL, message=f"{type(exc).__name__}: {exc}"))
+        self._send(pb.HostMessage(reply=reply))
+
+    def _record_log(self, msg: pb.Log) -> None:
+        entry = self._pending.get(msg.invocation_id) if msg.invocation_id else None
+        fields: dict[str, Any] = {}
+        if msg.fields_json:
+            try:
+                parsed = json.loads(msg.fields_json)
+                fields = parsed if isinstance(parsed, dict) else {"data": parsed}
+            except ValueError:
+                fields = {"data": msg.fields_json.decode(errors="replace")}
+        self._log_sink(
+            LogRecord(
+                level=msg.level if msg.level in _LEVELS else "info",
+                msg=msg.msg,
+                step=self.step.name,
+                time_ms=msg.time_unix_ms or int(time.time() * 1000),
+                trace_id=entry[1].trace_id if entry else None,
+                flows=self.step.flows,
+                fields=fields,
+            )
+        )
+
+    # ------------------------------------------------------------------ the stream
+
+    def _send(self, msg: pb.HostMessage) -> None:
+        if not self._closed:
+            self._outbox.put_nowait(msg)
+
+    async def _write_loop(self) -> None:
+        while True:
+            msg = await self._outbox.get()
+            if msg is None:
+                return
+            await self._stream.write(msg)
+
+    async def _ping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._ping_interval_s)
+            if self._ping_seq - self._last_pong >= MISSED_PINGS_BEFORE_HUNG:
+                self._on_hung(
+                    f"step {self.step.name!r} missed {MISSED_PINGS_BEFORE_HUNG} heartbeats "
+                    f"({self._ping_interval_s:g} s apart)"
+                )
+                return
+            self._ping_seq += 1
+            self._send(pb.HostMessage(ping=pb.Ping(seq=self._ping_seq)))
+
+    async def serve(self) -> None:
+        """Read the worker's messages until the stream ends; then fail whatever it held."""
+        writer = asyncio.create_task(self._write_loop(), name=f"write:{self.step.name}")
+        pinger = asyncio.create_task(self._ping_loop(), name=f"ping:{self.step.name}")
+        try:
+            while True:
+                try:
+                    msg = await self._stream.read()
+                except Exception as exc:  # the transport broke: same as the worker leaving
+                    log.debug("stream of %s broke: %s", self.step.name, exc)
+                    break
+                if msg is None:
+                    break
+                kind = msg.WhichOneof("kind")
+                if kind == "result":
+                    self._resolve(msg.result)
+                elif kind == "call":
+                    task = asyncio.create_task(self._serve_ctx(msg.call))
+                    self._ctx_tasks.add(task)
+                    task.add_done_callback(self._ctx_tasks.discard)
+                elif kind == "log":
+                    self._record_log(msg.log)
+                elif kind == "pong":
+                    self._last_pong = max(self._last_pong, msg.pong.seq)
+                elif kind == "drained":
+                    self._drained.set()
+                else:
+                    log.warning("step %s sent an unexpected %s message; ignored", self.step.name, kind)
+        finally:
+            self._closed = True
+            self.fail_all(errors.WORKER_CRASHED, f"the worker of step {self.step.name!r} exited")
+            self._outbox.put_nowait(None)
+            pinger.cancel()
+            for task in list(self._ctx_tasks):
+                task.cancel()
+            await asyncio.gather(pinger, *self._ctx_tasks, return_exceptions=True)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    def fail_all(self, code: str, message: str) -> None:
+        """Every invocation this worker held fails at once, never left hanging."""
+        for future, _ in list(self._pending.values()):
+            if not future.done():
+                future.set_exception(InvocationFailed(code, message))
+        self._pending.clear()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Ask for a graceful stop; True when the worker said it drained in time."""
+        self._send(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int((time.time() + timeout_s) * 1000))))
+        try:
+            await asyncio.wait_for(self._drained.wait(), timeout_s)
+            return True
+        except TimeoutError:
+            return False

@@ -1,0 +1,373 @@
+"""One step file's worker: start it, hand it invocations, restart it when it dies.
+
+The host owns all timing: the hello deadline, heartbeats, invocation deadlines and
+the kill after a grace period. A crash fails the invocations the worker held at
+once; the next invocation waits for the restarted worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stephost_proto.v1 import worker_pb2 as pb
+
+from stephost import errors
+from stephost.config import StepDefinition
+from stephost.errors import InvocationFailed, WorkerUnavailable
+from stephost.types import ApiResult, CtxHandler, Invocation, LogRecord, LogSink
+from stephost.workers.connection import WorkerConnection
+from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
+from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
+
+log = logging.getLogger("stephost.workers")
+
+PROTOCOL_VERSION = 1
+HELLO_TIMEOUT_S = 30.0
+READY_WAIT_S = 30.0
+BACKOFF_FIRST_S = 0.05
+BACKOFF_MAX_S = 5.0
+STABLE_AFTER_S = 10.0
+
+
+@dataclass(frozen=True)
+class Hello:
+    """What a worker reported about its step file."""
+
+    config: Any
+    language: str
+    middleware_count: int
+    sdk: str
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    """The worker could not load its step file; `message` names the file and the cause."""
+
+    code: str
+    message: str
+    stack: str = ""
+
+
+class StepWorker:
+    """Supervises the worker process of one step file."""
+
+    def __init__(
+        self,
+        file: Path,
+        project: Path,
+        rpc: WorkerRpcServer,
+        *,
+        ctx_handler: CtxHandler,
+        log_sink: LogSink,
+        worker_id: str,
+    ) -> None:
+        self.file = file
+        self.project = project
+        self.rel_file = str(file.relative_to(project))
+        self.language = language_of(file)
+        self.worker_id = worker_id
+        self.step: StepDefinition | None = None
+        self.restarts = 0
+        self.state = "new"  # new, starting, ready, restarting, stopped, failed
+        self.last_error: str | None = None
+        self._rpc = rpc
+        self._ctx_handler = ctx_handler
+        self._log_sink = log_sink
+        self._proc: asyncio.subprocess.Process | None = None
+        self._connection: WorkerConnection | None = None
+        self._ready = asyncio.Event()
+        self._hello: asyncio.Future[Hello | LoadFailed] | None = None
+        self._accepted: asyncio.Future[StepDefinition | None] | None = None
+        self._stopping = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._started_at = 0.0
+        self._io_tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def name(self) -> str:
+        return self.step.name if self.step else self.rel_file
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.returncode is None else None
+
+    def describe(self) -> dict[str, Any]:
+        conn = self._connection
+        return {
+            "step": self.name,
+            "file": self.rel_file,
+            "language": self.language,
+            "pid": self.pid,
+            "state": self.state,
+            "restarts": self.restarts,
+            "uptime_s": round(time.monotonic() - self._started_at, 3) if self.pid else 0,
+            "in_flight": conn.in_flight if conn else 0,
+            "last_error": self.last_error,
+        }
+
+    # ------------------------------------------------------------------ first start
+
+    async def load(self) -> Hello | LoadFailed:
+        """Start the worker and wait for its Hello; the worker then waits for accept()/reject()."""
+        loop = asyncio.get_running_loop()
+        self._hello = loop.create_future()
+        self._accepted = loop.create_future()
+        await self._spawn()
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._hello), HELLO_TIMEOUT_S)
+        except TimeoutError:
+            await self._kill()
+            return LoadFailed(
+                errors.LOAD_ERROR, f"{self.rel_file}: the worker sent no hello within {HELLO_TIMEOUT_S:g} s"
+            )
+
+    def accept(self, step: StepDefinition) -> None:
+        """The config is valid: welcome the worker and keep it running from now on."""
+        self.step = step
+        assert self._accepted is not None
+        if not self._accepted.done():
+            self._accepted.set_result(step)
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"supervise:{self.rel_file}")
+
+    async def reject(self) -> None:
+        """The config is invalid: stop the worker for good."""
+        self._stopping = True
+        self.state = "failed"
+        if self._accepted is not None and not self._accepted.done():
+            self._accepted.set_result(None)
+        await self._kill()
+
+    # ------------------------------------------------------------------ processes
+
+    async def _spawn(self) -> None:
+        identity = WorkerIdentity(
+            worker_id=self.worker_id, secret=secrets.token_hex(16), socket_path=self._rpc.socket_path
+        )
+        spec = launch_spec(self.file, self.project, identity)
+        self._rpc.expect(identity.secret, self._on_stream)
+        self.state = "starting"
+        self._proc = await asyncio.create_subprocess_exec(
+            *spec.argv,
+            cwd=spec.cwd,
+            env=spec.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            # Its own process group, so a kill takes the step's children with it.
+            start_new_session=True,
+        )
+        self._started_at = time.monotonic()
+        self._identity_secret = identity.secret
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self._io_tasks = [
+            asyncio.create_task(self._pipe_to_log(self._proc.stdout, "info", "stdout")),
+            asyncio.create_task(self._pipe_to_log(self._proc.stderr, "warn", "stderr")),
+        ]
+        log.debug("started worker for %s (pid %s)", self.rel_file, self._proc.pid)
+
+    async def _pipe_to_log(self, pipe: asyncio.StreamReader, level: str, stream: str) -> None:
+        """A step's own output (print, console.log) is never lost: each line becomes a record."""
+        while True:
+            try:
+                line = await pipe.readline()
+            except (ValueError, asyncio.LimitOverrunError):
+                line = await pipe.read(65536)
+            if not line:
+                return
+            text = line.decode(errors="replace").rstrip("\n")
+            self._log_sink(
+                LogRecord(
+                    level=level,
+                    msg=text,
+                    step=self.name,
+                    time_ms=int(time.time() * 1000),
+                    flows=self.step.flows if self.step else (),
+                    fields={"stream": stream},
+                )
+            )
+
+    async def _kill(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        await asyncio.gather(*self._io_tasks, return_exceptions=True)
+
+    def kill_hung(self, reason: str) -> None:
+        """A hung worker is killed; its supervisor restarts it."""
+        self.last_error = reason
+        self._log(errors.INTERNAL, f"{reason}; killing worker pid {self.pid}", level="error")
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def _log(self, code: str, msg: str, level: str = "info") -> None:
+        self._log_sink(
+            LogRecord(
+                level=level, msg=msg, step=self.name, time_ms=int(time.time() * 1000), fields={"code": code}
+            )
+        )
+
+    # ------------------------------------------------------------------ the stream
+
+    async def _on_stream(self, stream: WorkerStream) -> None:
+        first = await stream.read()
+        hello = self._hello
+        if first is None:
+            return
+        kind = first.WhichOneof("kind")
+        result: Hello | LoadFailed
+        if kind == "load_failure":
+            err = first.load_failure.error
+            result = LoadFailed(err.code or errors.LOAD_ERROR, err.message, err.stack)
+        elif kind == "hello":
+            h = first.hello
+            if h.protocol_version != PROTOCOL_VERSION:
+                result = LoadFailed(
+                    errors.LOAD_ERROR,
+                    f"{self.rel_file}: worker speaks protocol {h.protocol_version}, host speaks {PROTOCOL_VERSION}",
+                )
+            else:
+                try:
+                    config = json.loads(h.config_json)
+                    result = Hello(config, h.language or self.language, h.middleware_count, h.sdk_name)
+                except ValueError as exc:
+                    result = LoadFailed(
+                        errors.LOAD_ERROR, f"{self.rel_file}: config is not valid JSON: {exc}"
+                    )
+        else:
+            result = LoadFailed(
+                errors.LOAD_ERROR, f"{self.rel_file}: worker's first message was {kind}, not hello"
+            )
+        if hello is not None and not hello.done():
+            hello.set_result(result)
+        if isinstance(result, LoadFailed) or self._accepted is None:
+            return
+        step = await self._accepted
+        if step is None:
+            return
+        await stream.write(
+            pb.HostMessage(
+                welcome=pb.Welcome(
+                    protocol_version=PROTOCOL_VERSION,
+                    step_name=step.name,
+                    max_message_bytes=MAX_MESSAGE_BYTES,
+                )
+            )
+        )
+        conn = WorkerConnection(
+            stream, step, ctx_handler=self._ctx_handler, log_sink=self._log_sink, on_hung=self.kill_hung
+        )
+        self._connection = conn
+        self.state = "ready"
+        self._ready.set()
+        try:
+            await conn.serve()
+        finally:
+            self._ready.clear()
+            if self._connection is conn:
+                self._connection = None
+
+    # ------------------------------------------------------------------ supervision
+
+    async def _supervise(self) -> None:
+        backoff = BACKOFF_FIRST_S
+        while True:
+            proc = self._proc
+            assert proc is not None
+            code = await proc.wait()
+            await asyncio.gather(*self._io_tasks, return_exceptions=True)
+            self._rpc.forget(self._identity_secret)
+            conn = self._connection
+            if conn is not None:
+                conn.fail_all(
+                    errors.WORKER_CRASHED, f"the worker of step {self.name!r} exited ({_describe_exit(code)})"
+                )
+            if self._stopping:
+                self.state = "stopped"
+                return
+            self.state = "restarting"
+            self._ready.clear()
+            self.last_error = self.last_error or f"exited ({_describe_exit(code)})"
+            if time.monotonic() - self._started_at > STABLE_AFTER_S:
+                backoff = BACKOFF_FIRST_S
+            self._log(
+                errors.WORKER_CRASHED,
+                f"worker exited ({_describe_exit(code)}); restarting in {backoff:.2f} s",
+                level="error",
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+            if self._stopping:
+                self.state = "stopped"
+                return
+            self.restarts += 1
+            loop = asyncio.get_running_loop()
+            self._hello = loop.create_future()
+            self._accepted = loop.create_future()
+            assert self.step is not None
+            self._accepted.set_result(self.step)
+            try:
+                await self._spawn()
+            except Exception as exc:  # e.g. node vanished from PATH: keep trying, say why
+                self.last_error = str(exc)
+                self._log(errors.WORKER_CRASHED, f"could not restart worker: {exc}", level="error")
+                continue
+            self.last_error = None
+
+    async def invoke(self, invocation: Invocation) -> ApiResult | None:
+        """Run one invocation, waiting for a (re)starting worker up to READY_WAIT_S."""
+        if self._stopping:
+            raise WorkerUnavailable(f"step {self.name!r} is stopping")
+        if not self._ready.is_set():
+            try:
+                await asyncio.wait_for(self._ready.wait(), READY_WAIT_S)
+            except TimeoutError:
+                raise WorkerUnavailable(
+                    f"the worker of step {self.name!r} is not ready after {READY_WAIT_S:g} s"
+                    + (f" (last error: {self.last_error})" if self.last_error else "")
+                ) from None
+        conn = self._connection
+        if conn is None:
+            raise InvocationFailed(errors.WORKER_CRASHED, f"the worker of step {self.name!r} is gone")
+        return await conn.invoke(invocation)
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Drain gracefully, then kill whatever is left."""
+        self._stopping = True
+        conn = self._connection
+        if conn is not None:
+            await conn.drain(timeout_s)
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 1.0)
+        await self._kill()
+        if self._supervisor is not None:
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        self.state = "stopped"
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"

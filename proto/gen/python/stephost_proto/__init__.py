@@ -1,0 +1,1 @@
+"""Generated from proto/stephost; do not edit."""

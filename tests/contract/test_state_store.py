@@ -1,0 +1,59 @@
+"""One contract for every StateStore implementation (memory today; SQLite and Redis join later)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from stephost.state.base import StateStore
+from stephost.state.memory import MemoryStateStore
+
+
+@pytest.fixture(params=["memory"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[StateStore]:
+    impl: StateStore = MemoryStateStore()
+    yield impl
+    await impl.close()
+
+
+async def test_get_of_a_missing_key_is_none(store: StateStore) -> None:
+    assert await store.get("g", "missing") is None
+
+
+@pytest.mark.parametrize("value", [0, False, "", [], {}, None, 1.5, "x", {"a": [1, {"b": None}]}])
+async def test_set_returns_the_value_and_get_gives_it_back_unchanged(store: StateStore, value: Any) -> None:
+    assert await store.set("g", "k", value) == value
+    assert await store.get("g", "k") == value
+
+
+async def test_delete_returns_the_old_value_then_none(store: StateStore) -> None:
+    await store.set("g", "k", {"v": 1})
+    assert await store.delete("g", "k") == {"v": 1}
+    assert await store.delete("g", "k") is None
+    assert await store.get("g", "k") is None
+
+
+async def test_groups_never_bleed_into_each_other(store: StateStore) -> None:
+    await store.set("user", "1", "a")
+    await store.set("users", "1", "b")
+    await store.set("user:1", "x", "c")
+    assert await store.get_group("user") == ["a"]
+    assert await store.get_group("users") == ["b"]
+    await store.clear("user")
+    assert await store.get_group("user") == []
+    assert await store.get_group("users") == ["b"]
+
+
+async def test_get_group_lists_values_in_insertion_order(store: StateStore) -> None:
+    for key in ["c", "a", "b"]:
+        await store.set("g", key, key.upper())
+    assert await store.get_group("g") == ["C", "A", "B"]
+
+
+async def test_a_returned_value_cannot_change_the_stored_one(store: StateStore) -> None:
+    await store.set("g", "k", {"list": [1]})
+    got = await store.get("g", "k")
+    got["list"].append(2)
+    assert await store.get("g", "k") == {"list": [1]}

@@ -1,0 +1,2 @@
+export const config = { type: 'cron', name: 'BadCron', cron: '61 * * * *', emits: [] }
+export const handler = async () => {}
