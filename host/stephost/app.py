@@ -232,7 +232,7 @@ class Host:
 
         announcer = asyncio.create_task(announce())
         try:
-            await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
+            await serve(app, config, shutdown_trigger=shutdown_trigger)
         finally:
             announcer.cancel()
             await self.close()

@@ -29,7 +29,7 @@ def test_start_refuses_an_invalid_project_and_lists_every_problem() -> None:
     assert "steps/bad_cron.step.js (step 'BadCron') field 'cron'" in out and "61 * * * *" in out
     assert "steps/misnamed.step.py" in out and "misnamed_step.py" in out
     assert "steps/no_handler_step.py" in out and "HANDLER_MISSING" in out
-    assert "duplicate route GET /good" in out
+    assert "steps/more/dup_route_step.py (step 'DupRoute') field 'path': duplicate route GET /good" in out
     assert "not starting" in out
 
 

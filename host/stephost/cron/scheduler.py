@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from datetime import UTC, datetime, tzinfo
 
 from stephost.config import StepDefinition
@@ -12,7 +13,7 @@ from stephost.cron.expression import parse_cron
 from stephost.types import LogRecord, LogSink
 
 Clock = Callable[[], datetime]
-RunStep = Callable[[StepDefinition, datetime], Awaitable[None]]
+RunStep = Callable[[StepDefinition, datetime], Coroutine[Any, Any, None]]
 
 
 def utc_now() -> datetime:

@@ -42,7 +42,7 @@ class WorkerStream:
 StreamHandler = Callable[[WorkerStream], Awaitable[None]]
 
 
-class WorkerRpcServer(pb_grpc.WorkerHostServicer):
+class WorkerRpcServer(pb_grpc.WorkerHostServicer):  # type: ignore[misc]  # generated code is untyped
     """Serves `WorkerHost.Connect` on a unix socket and routes each stream by its secret."""
 
     def __init__(self, socket_path: str) -> None:

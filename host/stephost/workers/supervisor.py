@@ -8,6 +8,7 @@ once; the next invocation waits for the restarted worker.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -92,6 +93,7 @@ class StepWorker:
         self._supervisor: asyncio.Task[None] | None = None
         self._started_at = 0.0
         self._io_tasks: list[asyncio.Task[None]] = []
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
 
     @property
     def name(self) -> str:
@@ -123,13 +125,26 @@ class StepWorker:
         self._hello = loop.create_future()
         self._accepted = loop.create_future()
         await self._spawn()
+        assert self._proc is not None
+        exited: asyncio.Future[Any] = asyncio.ensure_future(self._proc.wait())
+        hello: asyncio.Future[Any] = self._hello
         try:
-            return await asyncio.wait_for(asyncio.shield(self._hello), HELLO_TIMEOUT_S)
-        except TimeoutError:
-            await self._kill()
+            done, _ = await asyncio.wait({hello, exited}, timeout=HELLO_TIMEOUT_S, return_when="FIRST_COMPLETED")
+        finally:
+            exited.cancel()
+        if hello in done:
+            result: Hello | LoadFailed = hello.result()
+            return result
+        await self._kill()
+        if exited in done:
+            # Died before saying anything: its last words on stderr are the best clue.
+            tail = "\n".join(self._stderr_tail)
             return LoadFailed(
-                errors.LOAD_ERROR, f"{self.rel_file}: the worker sent no hello within {HELLO_TIMEOUT_S:g} s"
+                errors.LOAD_ERROR,
+                f"{self.rel_file}: the worker exited ({_describe_exit(self._proc.returncode)}) before its hello"
+                + (f"; its output ended with:\n{tail}" if tail else ""),
             )
+        return LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: the worker sent no hello within {HELLO_TIMEOUT_S:g} s")
 
     def accept(self, step: StepDefinition) -> None:
         """The config is valid: welcome the worker and keep it running from now on."""
@@ -185,6 +200,8 @@ class StepWorker:
             if not line:
                 return
             text = line.decode(errors="replace").rstrip("\n")
+            if stream == "stderr":
+                self._stderr_tail.append(text)
             self._log_sink(
                 LogRecord(
                     level=level,

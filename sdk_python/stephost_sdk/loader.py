@@ -1,0 +1,172 @@
+"""Import one step file the way a project expects it to be imported.
+
+Steps use both relative imports (`from .helpers import x`, `from ..services import
+y`) and absolute project imports (`from src.services.x import y`). Both work when
+the project root is on sys.path and the file is imported under its dotted name
+relative to that root (steps/orders/create_step.py -> `steps.orders.create_step`),
+with every folder on the way a package, whether or not it has an __init__.py.
+
+The step's parent packages, and the project's `src` and `steps` folders, are
+bound here rather than left to the import system: a folder without __init__.py is
+only a namespace package, and the import system prefers any *regular* package of
+the same name found later on sys.path (a stray top-level `src` package in
+site-packages is not rare). Binding them to the project's own folders first makes
+the project win.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .errors import CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, LoadError
+
+# The project folders steps import from absolutely (`from src.services.x import y`).
+_PROJECT_FOLDERS = ("src", "steps")
+
+
+@dataclass(frozen=True)
+class LoadedStep:
+    """A step file's module with its `config` and `handler` (None for noop)."""
+
+    file: Path
+    module_name: str
+    module: ModuleType
+    config: dict[str, Any]
+    handler: Callable[..., Any] | None
+
+
+def module_name_for(step_file: Path, project_root: Path) -> str:
+    """The dotted name `step_file` is imported under.
+
+    Raises ValueError when the file is not inside `project_root`.
+    """
+    relative = step_file.resolve().relative_to(project_root.resolve())
+    return ".".join(relative.with_suffix("").parts)
+
+
+def load_step(step_file: Path, project_root: Path) -> LoadedStep:
+    """Import `step_file` and read its `config` and `handler`.
+
+    Raises LoadError: LOAD_ERROR when the file does not import (the message names
+    the file and the error, `stack` holds the traceback), CONFIG_MISSING when it
+    has no `config` dict, HANDLER_MISSING when a non-noop step has no callable
+    `handler`.
+    """
+    step_file = step_file.resolve()
+    project_root = project_root.resolve()
+    try:
+        name = module_name_for(step_file, project_root)
+    except ValueError:
+        raise LoadError(
+            LOAD_ERROR, f"{step_file}: the step file is not inside the project root {project_root}"
+        ) from None
+    if not step_file.is_file():
+        raise LoadError(LOAD_ERROR, f"{step_file}: no such file")
+
+    root_entry = str(project_root)
+    if root_entry not in sys.path:
+        sys.path.insert(0, root_entry)
+    for folder in _PROJECT_FOLDERS:
+        directory = project_root / folder
+        # Only folders without __init__.py are at risk of being captured; a
+        # regular package is found first anyway, and binding it here would run
+        # its __init__ before anything asks for it.
+        if directory.is_dir() and not (directory / "__init__.py").is_file():
+            _bind_package(folder, directory)
+
+    try:
+        module = _import(name, step_file, project_root)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        # SystemExit too: a step calling sys.exit() at import is a broken step,
+        # and the host must hear about it through LoadFailure.
+        raise LoadError(
+            LOAD_ERROR,
+            f"{step_file}: {type(exc).__name__}: {exc}",
+            stack="".join(traceback.format_exception(exc)),
+        ) from exc
+
+    config = getattr(module, "config", None)
+    if config is None:
+        raise LoadError(CONFIG_MISSING, f"{step_file}: the step file defines no module-level `config`")
+    if not isinstance(config, dict):
+        raise LoadError(
+            CONFIG_MISSING,
+            f"{step_file}: `config` must be a dict, got {type(config).__name__}",
+        )
+
+    handler = getattr(module, "handler", None)
+    if handler is not None and not callable(handler):
+        raise LoadError(
+            HANDLER_MISSING, f"{step_file}: `handler` must be a function, got {type(handler).__name__}"
+        )
+    if handler is None and config.get("type") != "noop":
+        raise LoadError(
+            HANDLER_MISSING,
+            f"{step_file}: the step file defines no module-level `handler` "
+            f"(only steps of type 'noop' may omit it)",
+        )
+    return LoadedStep(step_file, name, module, config, handler)
+
+
+def _import(name: str, step_file: Path, project_root: Path) -> ModuleType:
+    parts = name.split(".")
+    for depth in range(1, len(parts)):
+        _bind_package(".".join(parts[:depth]), project_root.joinpath(*parts[:depth]))
+
+    spec = importlib.util.spec_from_file_location(name, step_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot create an import spec for {step_file}")
+    module = importlib.util.module_from_spec(spec)
+    # Registered before running the module so that code inspecting
+    # sys.modules[__name__] during import (dataclasses, pickling, typing) works.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _attach(name, module)
+    return module
+
+
+def _bind_package(name: str, directory: Path) -> None:
+    """Make `name` the package for `directory`, unless it already is."""
+    existing = sys.modules.get(name)
+    if existing is not None and str(directory) in list(getattr(existing, "__path__", [])):
+        return
+
+    init = directory / "__init__.py"
+    if init.is_file():
+        spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(directory)])
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot create an import spec for {init}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+    else:
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(directory)]
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+    _attach(name, module)
+
+
+def _attach(name: str, module: ModuleType) -> None:
+    """Set `module` as an attribute of its parent package, as `import` does."""
+    parent_name, _, child = name.rpartition(".")
+    if parent_name and parent_name in sys.modules:
+        setattr(sys.modules[parent_name], child, module)

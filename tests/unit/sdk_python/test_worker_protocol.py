@@ -1,0 +1,247 @@
+"""The worker as the host sees it: a real process on a real gRPC unix socket.
+
+The test plays the host with a grpc.aio server implementing WorkerHost.Connect,
+spawns `python -m stephost_sdk.worker` for a fixture step and talks the protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+from stephost_proto.v1 import worker_pb2 as pb
+from stephost_proto.v1 import worker_pb2_grpc
+
+from .fakes import FIXTURE_PROJECT
+
+REPO = Path(__file__).resolve().parents[3]
+SECRET = "s3cret"
+READ_TIMEOUT_S = 15.0
+
+
+class FakeHost(worker_pb2_grpc.WorkerHostServicer):  # type: ignore[misc]
+    """One Connect stream at a time; the test reads `inbox` and writes `outbox`."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[Any] = asyncio.Queue()
+        self.outbox: asyncio.Queue[Any] = asyncio.Queue()
+        self.metadata: dict[str, str] = {}
+        self.logs: list[Any] = []
+
+    async def Connect(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:
+        self.metadata = {key: value for key, value in context.invocation_metadata()}
+        if self.metadata.get("x-stephost-secret") != SECRET:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "bad secret")
+
+        async def pump() -> None:
+            while True:
+                message = await context.read()
+                if message is grpc.aio.EOF:
+                    await self.inbox.put(None)
+                    return
+                await self.inbox.put(message)
+
+        reader = asyncio.create_task(pump())
+        try:
+            while True:
+                message = await self.outbox.get()
+                if message is None:  # the test ends the stream
+                    return
+                await context.write(message)
+        finally:
+            reader.cancel()
+
+    async def receive(self, *, skip_logs: bool = True) -> Any:
+        """The next worker message (Log records are collected and skipped)."""
+        while True:
+            message = await asyncio.wait_for(self.inbox.get(), READ_TIMEOUT_S)
+            if skip_logs and message is not None and message.WhichOneof("kind") == "log":
+                self.logs.append(message.log)
+                continue
+            return message
+
+
+@dataclass
+class Worker:
+    host: FakeHost
+    process: asyncio.subprocess.Process
+    output: Path
+
+
+@pytest.fixture
+async def host_and_worker(request: pytest.FixtureRequest) -> AsyncIterator[Worker]:
+    step = getattr(request, "param", "steps/api/orders_step.py")
+    # Unix socket paths are limited to ~107 bytes; pytest's tmp_path can be longer.
+    directory = tempfile.mkdtemp(prefix="sh-sdk-", dir="/tmp")
+    socket_path = os.path.join(directory, "host.sock")
+    host = FakeHost()
+    server = grpc.aio.server()
+    worker_pb2_grpc.add_WorkerHostServicer_to_server(host, server)
+    server.add_insecure_port(f"unix:{socket_path}")
+    await server.start()
+
+    output = Path(directory) / "worker.out"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            str(REPO / part) for part in ("proto/gen/python", "sdk_python", "host")
+        ),
+        "PYTHONUNBUFFERED": "1",
+        "STEPHOST_SOCKET": socket_path,
+        "STEPHOST_WORKER_ID": "w-1",
+        "STEPHOST_WORKER_SECRET": SECRET,
+        "STEPHOST_STEP_FILE": str(FIXTURE_PROJECT / step),
+        "STEPHOST_PROJECT_ROOT": str(FIXTURE_PROJECT),
+    }
+    with output.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "stephost_sdk.worker",
+            cwd=FIXTURE_PROJECT,
+            env=env,
+            stdout=sink,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        yield Worker(host, process, output)
+    finally:
+        if process.returncode is None:
+            process.kill()  # by pid: the process this fixture started
+            await process.wait()
+        await server.stop(grace=None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def invoke(invocation_id: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+    payload = {
+        "body": body,
+        "headers": headers or {},
+        "pathParams": {},
+        "queryParams": {},
+        "rawBody": json.dumps(body),
+    }
+    return pb.HostMessage(
+        invoke=pb.Invoke(
+            invocation_id=invocation_id,
+            trigger=pb.TRIGGER_KIND_API,
+            payload_json=json.dumps(payload).encode(),
+            trace_id=f"trace-{invocation_id}",
+            attempt=1,
+            flows=["orders"],
+        )
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_a_worker_says_hello_serves_invocations_answers_pings_and_drains(
+    host_and_worker: Worker,
+) -> None:
+    host, process = host_and_worker.host, host_and_worker.process
+
+    # Hello, with the step's config made JSON.
+    hello = await host.receive()
+    assert hello.WhichOneof("kind") == "hello", host_and_worker.output.read_text()
+    assert host.metadata["x-stephost-secret"] == SECRET
+    assert (hello.hello.protocol_version, hello.hello.sdk_name, hello.hello.sdk_version) == (
+        1,
+        "stephost-python",
+        "0.1.0",
+    )
+    assert (hello.hello.language, hello.hello.worker_id, hello.hello.middleware_count) == ("python", "w-1", 1)
+    config = json.loads(hello.hello.config_json)
+    assert config["name"] == "CreateOrderApi"
+    assert "middleware" not in config
+    assert config["bodySchema"]["required"] == ["quantity", "unit_cents"]
+    assert set(config["responseSchema"]) == {"201", "400"}
+    assert config["responseSchema"]["201"]["properties"]["total_cents"]["type"] == "integer"
+
+    await host.outbox.put(
+        pb.HostMessage(
+            welcome=pb.Welcome(protocol_version=1, step_name="CreateOrderApi", max_message_bytes=1 << 20)
+        )
+    )
+
+    # An API invocation whose handler calls state.set, answered by the "host".
+    await host.outbox.put(invoke("inv-1", {"quantity": 3, "unit_cents": 250}, {"x-user": "ada"}))
+    call = await host.receive()
+    assert call.WhichOneof("kind") == "call"
+    assert call.call.invocation_id == "inv-1"
+    assert (call.call.state.op, call.call.state.group, call.call.state.key) == (
+        pb.STATE_OP_SET,
+        "orders",
+        "last",
+    )
+    assert json.loads(call.call.state.value_json) == {"total": 750}
+    await host.outbox.put(
+        pb.HostMessage(reply=pb.CtxReply(call_id=call.call.call_id, value_json=b'{"total":750}'))
+    )
+
+    result = await host.receive()
+    assert result.WhichOneof("kind") == "result"
+    assert result.result.invocation_id == "inv-1"
+    assert result.result.WhichOneof("outcome") == "ok"
+    response = result.result.ok.response
+    assert response.status == 201
+    assert response.body_kind == pb.BODY_KIND_JSON
+    assert json.loads(response.body) == {"id": "ada", "total_cents": 750}
+    assert [(h.name, h.value) for h in response.headers] == [
+        ("x-trace", "trace-inv-1"),
+        ("set-cookie", "a=1"),
+        ("set-cookie", "b=2"),
+    ]
+    assert [(log.invocation_id, log.level, log.msg, json.loads(log.fields_json)) for log in host.logs] == [
+        ("inv-1", "info", "order stored", {"user": "ada"})
+    ]
+
+    # Ping -> Pong with the same seq.
+    await host.outbox.put(pb.HostMessage(ping=pb.Ping(seq=41)))
+    pong = await host.receive()
+    assert (pong.WhichOneof("kind"), pong.pong.seq) == ("pong", 41)
+
+    # A raising handler -> HANDLER_ERROR with class name and traceback.
+    await host.outbox.put(invoke("inv-2", {"fail": True}))
+    failed = await host.receive()
+    assert failed.result.invocation_id == "inv-2"
+    error = failed.result.error
+    assert (error.code, error.name, error.message) == (
+        "HANDLER_ERROR",
+        "ValueError",
+        "the order was refused on purpose",
+    )
+    assert "Traceback" in error.stack and "orders_step.py" in error.stack
+
+    # Drain -> Drained, then the stream closes and the process exits 0.
+    await host.outbox.put(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int(time.time() * 1000) + 10_000)))
+    drained = await host.receive()
+    assert drained.WhichOneof("kind") == "drained"
+    assert await host.receive() is None, "the worker half-closes the stream after Drained"
+    await host.outbox.put(None)
+    assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 0, host_and_worker.output.read_text()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/orders/no_handler_step.py"], indirect=True)
+async def test_a_step_that_cannot_load_sends_load_failure_and_exits_1(host_and_worker: Worker) -> None:
+    host, process = host_and_worker.host, host_and_worker.process
+
+    failure = await host.receive()
+
+    assert failure.WhichOneof("kind") == "load_failure", host_and_worker.output.read_text()
+    assert failure.load_failure.worker_id == "w-1"
+    assert failure.load_failure.error.code == "HANDLER_MISSING"
+    assert "no_handler_step.py" in failure.load_failure.error.message
+    await host.outbox.put(None)
+    assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 1
