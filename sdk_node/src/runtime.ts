@@ -1,0 +1,186 @@
+// The life cycle of invocations on one connection: start them concurrently,
+// answer each exactly once, cancel on request, and drain before exiting.
+
+import type * as grpc from '@grpc/grpc-js';
+import type { Connection, HostHandlers } from './connection.js';
+import { createContext, type ContextTransport } from './context.js';
+import { CANCELLED, HANDLER_ERROR, INTERNAL, INVALID_RESPONSE, StepError, toWireError, wireError } from './errors.js';
+import { invokeHandler, preflight } from './invoke.js';
+import { decodeJson } from './json.js';
+import type { LoadedStep } from './loader.js';
+import { PROTOCOL_VERSION, type Cancel, type Invoke, type InvocationResult, type LogLevel, type Welcome } from './protocol.js';
+import { toApiResponse, type ResponseOutcome } from './response.js';
+
+interface Running {
+  controller: AbortController;
+  /** Resolves when the invocation is answered, by its handler or by Cancel. */
+  answered: Promise<void>;
+  markAnswered(): void;
+}
+
+export interface RuntimeOptions {
+  /** Ends the process; injected so the runtime never calls process.exit itself. */
+  exit(code: number): void;
+  /** Diagnostics of the runtime itself (not of the step): stderr, which the host captures. */
+  diagnose?(message: string): void;
+}
+
+export class WorkerRuntime implements HostHandlers {
+  private readonly running = new Map<string, Running>();
+  private streamNames: string[] = [];
+  private draining = false;
+  private drainedSent = false;
+
+  constructor(
+    private readonly step: LoadedStep,
+    private readonly conn: Connection,
+    private readonly options: RuntimeOptions,
+  ) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  private diagnose(message: string): void {
+    (this.options.diagnose ?? ((m: string) => process.stderr.write(`[stephost-node] ${m}\n`)))(message);
+  }
+
+  welcome(welcome: Welcome): void {
+    // 0 is proto3's "unset"; read it as the only revision there is.
+    if (welcome.protocol_version !== 0 && welcome.protocol_version !== PROTOCOL_VERSION) {
+      this.diagnose(`host speaks protocol revision ${welcome.protocol_version}, this worker ${PROTOCOL_VERSION}; exiting`);
+      void this.conn.end(1000).then(() => this.options.exit(1));
+      return;
+    }
+    this.streamNames = [...welcome.stream_names];
+  }
+
+  invoke(invoke: Invoke): void {
+    const id = invoke.invocation_id;
+    if (this.draining) {
+      this.answer(id, { error: wireError(CANCELLED, 'the worker is draining and accepts no new invocations') });
+      return;
+    }
+    if (this.running.has(id)) {
+      this.diagnose(`duplicate Invoke ${id} ignored`);
+      return;
+    }
+    const problem = preflight(this.step, invoke.trigger);
+    if (problem) {
+      this.answer(id, { error: problem });
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = decodeJson(invoke.payload_json);
+    } catch (err) {
+      this.answer(id, { error: toWireError(INTERNAL, err, 'the Invoke payload is not valid JSON') });
+      return;
+    }
+
+    let markAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      markAnswered = resolve;
+    });
+    const run: Running = { controller: new AbortController(), answered, markAnswered };
+    this.running.set(id, run);
+
+    const ctx = createContext(
+      { traceId: invoke.trace_id, flows: [...invoke.flows], attempt: invoke.attempt || 1, eventId: invoke.event_id },
+      this.transport(id, run.controller.signal),
+      this.streamNames,
+    );
+    void this.execute(id, invoke, payload, ctx, run);
+  }
+
+  private async execute(id: string, invoke: Invoke, payload: unknown, ctx: unknown, run: Running): Promise<void> {
+    let outcome: ResponseOutcome;
+    try {
+      const result = await invokeHandler(this.step, invoke.trigger, payload, ctx);
+      outcome = invoke.trigger === 'TRIGGER_KIND_API' ? toApiResponse(result) : { ok: {} };
+    } catch (err) {
+      // A refused ctx call left uncaught is still the handler's failure, but
+      // its code (EMIT_NOT_DECLARED, ...) is kept visible in the message.
+      outcome = { error: toWireError(HANDLER_ERROR, err, err instanceof StepError ? err.code : undefined) };
+    }
+    // Cancelled: CANCELLED was already sent, and exactly one answer is allowed.
+    if (run.controller.signal.aborted) return;
+    this.running.delete(id);
+    this.answer(id, outcome);
+    run.markAnswered();
+  }
+
+  private transport(id: string, signal: AbortSignal): ContextTransport {
+    return {
+      call: (op) =>
+        signal.aborted
+          ? Promise.reject(new StepError(CANCELLED, 'the invocation was cancelled'))
+          : this.conn.call(id, op),
+      log: (level: LogLevel, msg: string, fieldsJson: string) => this.log(id, level, msg, fieldsJson),
+    };
+  }
+
+  /** Also used for records outside any invocation (id ''), e.g. unhandled rejections. */
+  log(invocationId: string, level: LogLevel, msg: string, fieldsJson: string): void {
+    const record = {
+      invocation_id: invocationId,
+      level,
+      msg,
+      fields_json: Buffer.from(fieldsJson, 'utf8'),
+      time_unix_ms: Date.now(),
+    };
+    if (this.conn.fits({ log: record })) {
+      this.conn.send({ log: record });
+      return;
+    }
+    // A log record must never fail the handler; an oversized one is cut instead.
+    const note = JSON.stringify({ truncated: true, fieldsBytes: record.fields_json.length, msgChars: msg.length });
+    this.conn.send({ log: { ...record, msg: msg.slice(0, 4096), fields_json: Buffer.from(note, 'utf8') } });
+  }
+
+  private answer(id: string, outcome: ResponseOutcome): void {
+    let result: InvocationResult = { invocation_id: id, ...outcome } as InvocationResult;
+    if (!this.conn.fits({ result })) {
+      result = {
+        invocation_id: id,
+        error: wireError(INVALID_RESPONSE, `the result is larger than the host's limit of ${this.conn.maxMessageBytes} bytes`),
+      };
+    }
+    this.conn.send({ result });
+  }
+
+  cancel(cancel: Cancel): void {
+    const run = this.running.get(cancel.invocation_id);
+    if (!run) return; // already answered: the host does not wait for this reply anyway
+    this.running.delete(cancel.invocation_id);
+    const reason = cancel.reason || 'cancelled by the host';
+    // JS cannot stop a running promise; aborting makes the handler's further ctx
+    // calls fail fast, and its eventual result is dropped by execute().
+    run.controller.abort(new StepError(CANCELLED, reason));
+    this.conn.rejectCallsOf(cancel.invocation_id, new StepError(CANCELLED, `the invocation was cancelled: ${reason}`));
+    this.answer(cancel.invocation_id, { error: wireError(CANCELLED, reason, 'CancelledError') });
+    run.markAnswered();
+  }
+
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void (async () => {
+      await Promise.all([...this.running.values()].map((run) => run.answered));
+      this.drainedSent = true;
+      this.conn.send({ drained: {} });
+      await this.conn.end();
+      this.options.exit(0);
+    })();
+  }
+
+  closed(error: grpc.ServiceError | undefined): void {
+    // After Drained, drain() owns the exit. Before it, results can no longer be
+    // delivered, so waiting for in-flight handlers would only risk hanging.
+    if (this.drainedSent) return;
+    for (const run of this.running.values()) run.controller.abort(new StepError(CANCELLED, 'connection closed'));
+    this.running.clear();
+    if (error) this.diagnose(`the connection to the host failed: ${error.message}`);
+    this.options.exit(error ? 1 : 0);
+  }
+}
