@@ -113,7 +113,7 @@ def _is_emit_list(v: Any) -> str | None:
 
 
 def _is_schema(v: Any) -> str | None:
-    if v is None or isinstance(v, dict) or isinstance(v, bool):
+    if v is None or isinstance(v, (dict, bool)):
         return None
     return f"must be a JSON Schema object, got {v!r}"
 

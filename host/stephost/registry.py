@@ -109,8 +109,7 @@ def build_registry(steps: list[StepDefinition]) -> tuple[Registry, list[ConfigPr
                         step.file,
                         step.name,
                         "path",
-                        f"duplicate route {step.method} {step.path}, also served by step {other.name!r} "
-                        f"({other.file})",
+                        f"duplicate route {step.method} {step.path}, also served by step {other.name!r} ({other.file})",
                     )
                 )
                 continue

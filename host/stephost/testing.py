@@ -9,6 +9,7 @@ started is stopped, by pid, and the helper checks none is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -145,10 +146,8 @@ class HostProcess:
                 self.proc.wait()
         leftovers = [pid for pid in self._known_children if psutil.pid_exists(pid) and _alive(pid)]
         for pid in leftovers:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self._log_file.close()
         if leftovers:
             raise AssertionError(f"host left worker processes behind: {leftovers}\n{self.output()}")

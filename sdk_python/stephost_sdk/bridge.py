@@ -39,9 +39,7 @@ class Bridge:
     unwinds at its next ctx call instead of acting for an invocation that is over.
     """
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor | None = None
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor | None = None) -> None:
         self._loop = loop
         self._executor = executor
         self._closed = False

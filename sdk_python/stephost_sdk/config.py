@@ -60,17 +60,13 @@ def _pop_middleware(config: dict[str, Any]) -> tuple[Callable[..., Any], ...]:
         raise ConfigError(f"config field 'middleware' must be a list of functions, got {type(raw).__name__}")
     for index, item in enumerate(raw):
         if not callable(item):
-            raise ConfigError(
-                f"config field 'middleware[{index}]' must be a function, got {type(item).__name__}"
-            )
+            raise ConfigError(f"config field 'middleware[{index}]' must be a function, got {type(item).__name__}")
     return tuple(raw)
 
 
 def _convert_response_schema(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {
-            status: to_json_schema(schema, f"responseSchema.{status}") for status, schema in value.items()
-        }
+        return {status: to_json_schema(schema, f"responseSchema.{status}") for status, schema in value.items()}
     # A single schema instead of a {status: schema} map: convert it and let the
     # host's config check report the shape.
     return to_json_schema(value, "responseSchema")
@@ -98,6 +94,4 @@ def _check_json(value: Any, path: str) -> None:
         for index, item in enumerate(value):
             _check_json(item, f"{path}[{index}]")
         return
-    raise ConfigError(
-        f"config field {path!r} is not JSON-serialisable (a value of type {type(value).__qualname__})"
-    )
+    raise ConfigError(f"config field {path!r} is not JSON-serialisable (a value of type {type(value).__qualname__})")

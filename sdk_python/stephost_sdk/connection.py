@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import grpc
 import grpc.aio
+
 from stephost_proto.v1 import worker_pb2_grpc
 
 from . import encoding, wire
@@ -74,9 +75,7 @@ class Connection:
             await asyncio.wait_for(channel.channel_ready(), timeout)
         except TimeoutError:
             await channel.close()
-            raise HostUnreachableError(
-                f"cannot reach the host at unix:{socket_path} within {timeout:g}s"
-            ) from None
+            raise HostUnreachableError(f"cannot reach the host at unix:{socket_path} within {timeout:g}s") from None
         return cls(channel, secret)
 
     async def aclose(self) -> None:
@@ -119,9 +118,7 @@ class Connection:
         size = message.ByteSize()
         if size > self._limit:
             future.set_exception(
-                StepError(
-                    INVALID_ARGUMENT, f"the ctx call is {size} bytes, over the host's limit of {self._limit}"
-                )
+                StepError(INVALID_ARGUMENT, f"the ctx call is {size} bytes, over the host's limit of {self._limit}")
             )
             return future
         self._replies[call_id] = future

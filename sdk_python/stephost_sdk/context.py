@@ -156,9 +156,7 @@ class State:
     def set(self, group: str, key: str, value: Any) -> Any:
         """Store `value` (any JSON value) and return it."""
         payload = _encode(value, f"state value for {group}/{key}")
-        return self._calls.call(
-            StateCall(StateOp.SET, _require_str(group, "state group"), _key(key), payload)
-        )
+        return self._calls.call(StateCall(StateOp.SET, _require_str(group, "state group"), _key(key), payload))
 
     def delete(self, group: str, key: str) -> Any:
         """Remove `group`/`key` and return the old value, or None."""
@@ -216,9 +214,7 @@ class Stream:
     def send(self, channel: Mapping[str, Any], event: Mapping[str, Any]) -> Any:
         """Send `event` ({"type", "data"}) to the subscribers of `channel` ({"groupId", "id"?})."""
         if not isinstance(channel, Mapping):
-            raise StepError(
-                INVALID_ARGUMENT, f"stream channel must be a dict with 'groupId', got {channel!r}"
-            )
+            raise StepError(INVALID_ARGUMENT, f"stream channel must be a dict with 'groupId', got {channel!r}")
         if not isinstance(event, Mapping):
             raise StepError(INVALID_ARGUMENT, f"stream event must be a dict with 'type', got {event!r}")
         group_id = channel.get("groupId", channel.get("group_id"))

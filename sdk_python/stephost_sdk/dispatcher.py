@@ -71,9 +71,7 @@ class Dispatcher:
         """Start `invocation`; its result is sent when it ends."""
         invocation_id = invocation.invocation_id
         if self._draining:
-            self._refuse(
-                invocation_id, ErrorInfo(CANCELLED, "the worker is draining and accepts no new work")
-            )
+            self._refuse(invocation_id, ErrorInfo(CANCELLED, "the worker is draining and accepts no new work"))
             return
         if self._handler is None:
             self._refuse(invocation_id, ErrorInfo(HANDLER_MISSING, "this step has no handler (noop step)"))
@@ -120,9 +118,7 @@ class Dispatcher:
     def _refuse(self, invocation_id: str, error: ErrorInfo) -> None:
         self._sink.send_result(invocation_id, Failed(error))
 
-    async def _run(
-        self, handler: Callable[..., Any], invocation: Invocation, context: Context, bridge: Bridge
-    ) -> None:
+    async def _run(self, handler: Callable[..., Any], invocation: Invocation, context: Context, bridge: Bridge) -> None:
         invocation_id = invocation.invocation_id
         try:
             outcome = await run_invocation(handler, self._middleware, invocation, context, bridge)

@@ -27,9 +27,9 @@ def dumps(value: Any) -> bytes:
     Raises TypeError naming the offending type, or ValueError for NaN and
     infinities (which JSON cannot carry).
     """
-    return json.dumps(
-        value, default=_jsonable, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, default=_jsonable, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 def dumps_lenient(value: Any) -> bytes:

@@ -106,14 +106,11 @@ def load_step(step_file: Path, project_root: Path) -> LoadedStep:
 
     handler = getattr(module, "handler", None)
     if handler is not None and not callable(handler):
-        raise LoadError(
-            HANDLER_MISSING, f"{step_file}: `handler` must be a function, got {type(handler).__name__}"
-        )
+        raise LoadError(HANDLER_MISSING, f"{step_file}: `handler` must be a function, got {type(handler).__name__}")
     if handler is None and config.get("type") != "noop":
         raise LoadError(
             HANDLER_MISSING,
-            f"{step_file}: the step file defines no module-level `handler` "
-            f"(only steps of type 'noop' may omit it)",
+            f"{step_file}: the step file defines no module-level `handler` (only steps of type 'noop' may omit it)",
         )
     return LoadedStep(step_file, name, module, config, handler)
 

@@ -68,9 +68,7 @@ def _headers(value: Any) -> tuple[tuple[str, str], ...]:
         return ()
     if isinstance(value, Mapping):
         items = list(value.items())
-    elif isinstance(value, (list, tuple)) and all(
-        isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in value
-    ):
+    elif isinstance(value, (list, tuple)) and all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in value):
         items = [(pair[0], pair[1]) for pair in value]
     else:
         raise InvalidResponseError(

@@ -83,9 +83,7 @@ class Session:
                 elif isinstance(event, Welcome):
                     self._welcome(event, dispatcher)
                 elif isinstance(event, Drain) and self._drain_task is None:
-                    self._drain_task = tasks.create_task(
-                        self._drain(dispatcher, event), name="stephost-drain"
-                    )
+                    self._drain_task = tasks.create_task(self._drain(dispatcher, event), name="stephost-drain")
             if not self._drained:
                 _say("the host ended the stream")
         except grpc.aio.AioRpcError as exc:
@@ -97,8 +95,7 @@ class Session:
     def _welcome(self, welcome: Welcome, dispatcher: Dispatcher) -> None:
         if welcome.protocol_version != PROTOCOL_VERSION:
             _say(
-                f"the host speaks protocol revision {welcome.protocol_version}, "
-                f"this worker revision {PROTOCOL_VERSION}"
+                f"the host speaks protocol revision {welcome.protocol_version}, this worker revision {PROTOCOL_VERSION}"
             )
         self._connection.set_limit(welcome.max_message_bytes)
         dispatcher.set_stream_names(welcome.stream_names)

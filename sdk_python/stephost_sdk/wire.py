@@ -131,9 +131,7 @@ def load_failure(worker_id: str, error: ErrorInfo) -> Any:
 
 def result(invocation_id: str, outcome: Outcome) -> Any:
     if isinstance(outcome, Failed):
-        return pb.WorkerMessage(
-            result=pb.InvocationResult(invocation_id=invocation_id, error=_error(outcome.error))
-        )
+        return pb.WorkerMessage(result=pb.InvocationResult(invocation_id=invocation_id, error=_error(outcome.error)))
     ok = pb.Ok()
     if outcome.response is not None:
         ok.response.CopyFrom(_response(outcome.response))
@@ -143,13 +141,9 @@ def result(invocation_id: str, outcome: Outcome) -> Any:
 def ctx_call(call_id: int, invocation_id: str, op: CtxOp) -> Any:
     call = pb.CtxCall(call_id=call_id, invocation_id=invocation_id)
     if isinstance(op, EmitCall):
-        call.emit.CopyFrom(
-            pb.EmitCall(topic=op.topic, data_json=op.data_json, message_group_id=op.message_group_id)
-        )
+        call.emit.CopyFrom(pb.EmitCall(topic=op.topic, data_json=op.data_json, message_group_id=op.message_group_id))
     elif isinstance(op, StateCall):
-        call.state.CopyFrom(
-            pb.StateCall(op=_STATE_OPS[op.op], group=op.group, key=op.key, value_json=op.value_json)
-        )
+        call.state.CopyFrom(pb.StateCall(op=_STATE_OPS[op.op], group=op.group, key=op.key, value_json=op.value_json))
     else:
         call.stream.CopyFrom(
             pb.StreamCall(

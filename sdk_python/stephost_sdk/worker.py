@@ -147,9 +147,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except KeyError as exc:
         _say(f"missing environment variables: {exc.args[0]} (workers are started by the stephost host)")
         return EXIT_USAGE
-    executor = concurrent.futures.ThreadPoolExecutor(
-        max_workers=SYNC_THREADS, thread_name_prefix="stephost-step"
-    )
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=SYNC_THREADS, thread_name_prefix="stephost-step")
     try:
         return asyncio.run(serve(env, executor))
     except KeyboardInterrupt:
@@ -166,9 +164,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 
 
 def _stop_threads(executor: concurrent.futures.ThreadPoolExecutor) -> None:
-    stopper = threading.Thread(
-        target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
-    )
+    stopper = threading.Thread(target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True)
     stopper.start()
     stopper.join(THREAD_EXIT_WAIT_S)
 

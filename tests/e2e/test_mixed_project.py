@@ -49,7 +49,9 @@ def test_every_request_gets_its_own_trace_id(mixed_host: HostProcess) -> None:
     assert len(ids) == 5
 
 
-def test_a_request_body_reaches_the_handler_with_lower_case_headers_and_raw_body(mixed_host: HostProcess) -> None:
+def test_a_request_body_reaches_the_handler_with_lower_case_headers_and_raw_body(
+    mixed_host: HostProcess,
+) -> None:
     r = httpx.post(mixed_host.url + "/py/echo", json={"a": [1, {"b": None}]}, headers={"X-Custom": "Yes"})
     body = r.json()
     assert body["body"] == {"a": [1, {"b": None}]}
@@ -83,7 +85,9 @@ def test_falsy_state_values_are_values_not_absence(mixed_host: HostProcess, fals
     assert r.json() == {"value": falsy, "found": True}
 
 
-def test_an_event_chain_crosses_typescript_python_and_javascript_in_one_trace(mixed_host: HostProcess) -> None:
+def test_an_event_chain_crosses_typescript_python_and_javascript_in_one_trace(
+    mixed_host: HostProcess,
+) -> None:
     r = httpx.post(mixed_host.url + "/chain", json={"n": 20})
     assert r.status_code == 202
     trace_id = r.json()["traceId"]
@@ -152,7 +156,9 @@ def test_a_worker_killed_with_sigkill_is_restarted_and_the_next_request_succeeds
 ) -> None:
     old_pid = mixed_host.worker_pids()[step]
     os.kill(old_pid, signal.SIGKILL)
-    new_pid = wait_for(lambda: (mixed_host.worker_pids().get(step) or old_pid) != old_pid and mixed_host.worker_pids()[step])
+    new_pid = wait_for(
+        lambda: (mixed_host.worker_pids().get(step) or old_pid) != old_pid and mixed_host.worker_pids()[step]
+    )
     assert new_pid != old_pid
     r = httpx.get(mixed_host.url + path, timeout=30)
     assert r.status_code == 200

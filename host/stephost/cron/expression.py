@@ -35,14 +35,10 @@ def parse_cron(text: str) -> CronExpression:
     """Validate `text` and return it parsed; the error names the expression and the problem."""
     fields = text.split()
     if len(fields) not in (5, 6):
-        raise CronExpressionError(
-            f"invalid cron expression {text!r}: expected 5 or 6 fields, got {len(fields)}"
-        )
+        raise CronExpressionError(f"invalid cron expression {text!r}: expected 5 or 6 fields, got {len(fields)}")
     has_seconds = len(fields) == 6
     try:
-        croniter(text, datetime(2000, 1, 1, tzinfo=UTC), second_at_beginning=has_seconds).get_next(
-            datetime
-        )
+        croniter(text, datetime(2000, 1, 1, tzinfo=UTC), second_at_beginning=has_seconds).get_next(datetime)
     except (CroniterBadCronError, ValueError, KeyError) as exc:
         raise CronExpressionError(f"invalid cron expression {text!r}: {exc}") from exc
     return CronExpression(text=" ".join(fields), has_seconds=has_seconds)

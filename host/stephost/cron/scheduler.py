@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from stephost.config import StepDefinition
 from stephost.cron.expression import parse_cron
@@ -61,9 +61,7 @@ class CronScheduler:
                     )
                 )
                 continue
-            self._running[step.name] = asyncio.create_task(
-                self._run(step, slot), name=f"cron-run:{step.name}"
-            )
+            self._running[step.name] = asyncio.create_task(self._run(step, slot), name=f"cron-run:{step.name}")
 
     async def close(self) -> None:
         tasks = self._tasks + list(self._running.values())

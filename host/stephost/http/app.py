@@ -123,22 +123,16 @@ def create_app(
             result = await workers(step.name).invoke(invocation)
         except WorkerUnavailable as exc:
             log_failure(step.name, trace_id, exc)
-            return _json_response(
-                503, {"error": exc.message, "step": step.name, "traceId": trace_id}, trace_id
-            )
+            return _json_response(503, {"error": exc.message, "step": step.name, "traceId": trace_id}, trace_id)
         except InvocationFailed as exc:
             log_failure(step.name, trace_id, exc)
             if exc.code == errors.TIMEOUT:
                 return _json_response(504, {"error": exc.message, "traceId": trace_id}, trace_id)
             if exc.code == errors.HANDLER_ERROR:
                 return _json_response(500, {"error": "Internal server error", "traceId": trace_id}, trace_id)
-            return _json_response(
-                500, {"error": exc.message, "code": exc.code, "traceId": trace_id}, trace_id
-            )
+            return _json_response(500, {"error": exc.message, "code": exc.code, "traceId": trace_id}, trace_id)
         if result is None:
-            message = (
-                f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
-            )
+            message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
             log_sink(
                 LogRecord(
                     level="error",

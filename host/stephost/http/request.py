@@ -37,9 +37,7 @@ def parse_body(content_type: str, raw: bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise MalformedBody(f"malformed JSON body: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
         except json.JSONDecodeError as exc:
-            raise MalformedBody(
-                f"malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from exc
+            raise MalformedBody(f"malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     if media == "application/x-www-form-urlencoded":
         return query_params(parse_qsl(raw.decode(errors="replace"), keep_blank_values=True))
     if media.startswith("text/"):

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from stephost_proto.v1 import worker_pb2 as pb
-
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import CtxRefused, InvocationFailed
@@ -32,6 +30,7 @@ from stephost.types import (
     Trigger,
 )
 from stephost.workers.rpc_server import WorkerStream
+from stephost_proto.v1 import worker_pb2 as pb
 
 log = logging.getLogger("stephost.workers")
 
@@ -178,9 +177,7 @@ class WorkerConnection:
             # The caller is gone (client disconnected, shutdown): tell the worker.
             if self._pending.pop(invocation_id, None) is not None:
                 future.cancel()
-                self._send(
-                    pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="caller gone"))
-                )
+                self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="caller gone")))
             raise
         finally:
             if future.done():

@@ -62,9 +62,7 @@ def launch_spec(file: Path, project: Path, identity: WorkerIdentity) -> LaunchSp
         return LaunchSpec((sys.executable, "-m", "stephost_sdk.worker"), env, project)
     node = shutil.which("node")
     if node is None:
-        raise WorkerUnavailable(
-            f"{file}: 'node' is not on PATH; it is needed to run TypeScript/JavaScript steps"
-        )
+        raise WorkerUnavailable(f"{file}: 'node' is not on PATH; it is needed to run TypeScript/JavaScript steps")
     entry = sdk_node_dir() / "dist" / "worker.js"
     if not entry.exists():
         raise WorkerUnavailable(

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+
 from stephost_proto.v1 import worker_pb2 as pb
 from stephost_proto.v1 import worker_pb2_grpc as pb_grpc
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stephost_proto.v1 import worker_pb2 as pb
-
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
@@ -29,6 +27,7 @@ from stephost.types import ApiResult, CtxHandler, Invocation, LogRecord, LogSink
 from stephost.workers.connection import WorkerConnection
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
+from stephost_proto.v1 import worker_pb2 as pb
 
 log = logging.getLogger("stephost.workers")
 
@@ -234,9 +233,7 @@ class StepWorker:
 
     def _log(self, code: str, msg: str, level: str = "info") -> None:
         self._log_sink(
-            LogRecord(
-                level=level, msg=msg, step=self.name, time_ms=int(time.time() * 1000), fields={"code": code}
-            )
+            LogRecord(level=level, msg=msg, step=self.name, time_ms=int(time.time() * 1000), fields={"code": code})
         )
 
     # ------------------------------------------------------------------ the stream
@@ -263,13 +260,9 @@ class StepWorker:
                     config = json.loads(h.config_json)
                     result = Hello(config, h.language or self.language, h.middleware_count, h.sdk_name)
                 except ValueError as exc:
-                    result = LoadFailed(
-                        errors.LOAD_ERROR, f"{self.rel_file}: config is not valid JSON: {exc}"
-                    )
+                    result = LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: config is not valid JSON: {exc}")
         else:
-            result = LoadFailed(
-                errors.LOAD_ERROR, f"{self.rel_file}: worker's first message was {kind}, not hello"
-            )
+            result = LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: worker's first message was {kind}, not hello")
         if hello is not None and not hello.done():
             hello.set_result(result)
         if isinstance(result, LoadFailed) or self._accepted is None:

@@ -18,7 +18,13 @@ def problems(config: Any, middleware_count: int = 0) -> list[str]:
     return [str(p) for p in result]
 
 
-API = {"type": "api", "name": "A", "path": "/a/:id", "method": "get", "emits": ["t", {"topic": "u", "label": "L"}]}
+API = {
+    "type": "api",
+    "name": "A",
+    "path": "/a/:id",
+    "method": "get",
+    "emits": ["t", {"topic": "u", "label": "L"}],
+}
 
 
 def test_a_valid_api_step_is_parsed_with_its_emits_and_upper_case_method() -> None:
@@ -83,7 +89,10 @@ def test_infrastructure_is_checked_and_parsed() -> None:
             "name": "E",
             "subscribes": ["t"],
             "emits": [],
-            "infrastructure": {"handler": {"timeout": 5, "ram": 256}, "queue": {"type": "fifo", "maxRetries": 0}},
+            "infrastructure": {
+                "handler": {"timeout": 5, "ram": 256},
+                "queue": {"type": "fifo", "maxRetries": 0},
+            },
         }
     )
     assert isinstance(step, StepDefinition)
@@ -100,7 +109,10 @@ def test_infrastructure_is_checked_and_parsed() -> None:
         ({"handler": {"ram": 64}}, "infrastructure.handler.ram"),
         ({"queue": {"type": "lifo"}}, "must be 'standard' or 'fifo'"),
         ({"queue": {"maxRetries": 1.5}}, "must be an integer"),
-        ({"handler": {"timeout": 30}, "queue": {"visibilityTimeout": 10}}, "must exceed handler.timeout (30 s)"),
+        (
+            {"handler": {"timeout": 30}, "queue": {"visibilityTimeout": 10}},
+            "must exceed handler.timeout (30 s)",
+        ),
         ({"queue": {"retries": 1}}, "infrastructure.queue.retries"),
     ],
 )

@@ -1,22 +1,30 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from stephost.cron.expression import CronExpressionError, parse_cron
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize(
     ("expression", "after", "expected"),
     [
         ("* * * * *", datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC), datetime(2026, 1, 1, 0, 1, tzinfo=UTC)),
-        ("*/15 * * * *", datetime(2026, 1, 1, 0, 14, 59, tzinfo=UTC), datetime(2026, 1, 1, 0, 15, tzinfo=UTC)),
+        (
+            "*/15 * * * *",
+            datetime(2026, 1, 1, 0, 14, 59, tzinfo=UTC),
+            datetime(2026, 1, 1, 0, 15, tzinfo=UTC),
+        ),
         ("0 9 * * 1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 5, 9, 0, tzinfo=UTC)),
-        ("*/5 * * * * *", datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC)),
+        (
+            "*/5 * * * * *",
+            datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC),
+            datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC),
+        ),
         ("30 0 0 1 1 *", datetime(2026, 6, 1, tzinfo=UTC), datetime(2027, 1, 1, 0, 0, 30, tzinfo=UTC)),
         # strictly after: an instant that is itself a slot gives the next one
         ("0 * * * *", datetime(2026, 1, 1, 1, 0, 0, tzinfo=UTC), datetime(2026, 1, 1, 2, 0, tzinfo=UTC)),

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+
 from stephost_sdk.config import ConfigError, serialise_config
 
 
@@ -66,10 +67,7 @@ def test_middleware_is_removed_and_counted() -> None:
 
 
 def test_a_config_without_middleware_counts_zero() -> None:
-    assert (
-        serialise_config({"type": "cron", "name": "C", "cron": "* * * * *", "emits": []}).middleware_count
-        == 0
-    )
+    assert serialise_config({"type": "cron", "name": "C", "cron": "* * * * *", "emits": []}).middleware_count == 0
 
 
 def test_middleware_that_is_not_a_function_is_refused_naming_its_index() -> None:

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+
 from stephost_sdk.bridge import Bridge
 from stephost_sdk.context import Context
 from stephost_sdk.errors import CANCELLED, EMIT_NOT_DECLARED, INVALID_ARGUMENT, StepError
@@ -46,9 +47,7 @@ def store(op: CtxOp) -> Any:
 
 def make_context(channel: FakeChannel, **fields: Any) -> tuple[Context, Bridge]:
     bridge = Bridge(asyncio.get_running_loop())
-    invocation = Invocation(
-        "inv-1", Trigger.EVENT, None, trace_id="trace-1", attempt=2, event_id="ev-1", **fields
-    )
+    invocation = Invocation("inv-1", Trigger.EVENT, None, trace_id="trace-1", attempt=2, event_id="ev-1", **fields)
     return Context(invocation, channel, bridge, stream_names=("todos",)), bridge
 
 
@@ -184,9 +183,7 @@ async def test_middleware_can_answer_without_calling_next() -> None:
 
     bridge = Bridge(asyncio.get_running_loop())
     invocation = Invocation("inv-3", Trigger.API, {})
-    outcome = await run_invocation(
-        handler, [deny], invocation, Context(invocation, FakeChannel(), bridge), bridge
-    )
+    outcome = await run_invocation(handler, [deny], invocation, Context(invocation, FakeChannel(), bridge), bridge)
 
     assert outcome == Ok(ApiResponse(401, (), BodyKind.TEXT, b"no"))
 
@@ -197,9 +194,7 @@ async def test_a_raising_handler_is_a_handler_error_with_class_and_traceback() -
 
     bridge = Bridge(asyncio.get_running_loop())
     invocation = Invocation("inv-4", Trigger.CRON, None)
-    outcome = await run_invocation(
-        handler, [], invocation, Context(invocation, FakeChannel(), bridge), bridge
-    )
+    outcome = await run_invocation(handler, [], invocation, Context(invocation, FakeChannel(), bridge), bridge)
 
     assert isinstance(outcome, Failed)
     assert (outcome.error.code, outcome.error.name, outcome.error.message) == (
@@ -240,9 +235,7 @@ async def test_streams_are_reached_by_attribute_and_by_name() -> None:
     assert await context.streams["todos"].set("inbox", "t1", {"done": True}) == {"done": True, "id": "t1"}
     await context.streams.todos.send({"groupId": "inbox"}, {"type": "ping", "data": {"n": 1}})
 
-    assert channel.calls[-1][1] == StreamCall(
-        StreamOp.SEND, "todos", "inbox", "", b'{"type":"ping","data":{"n":1}}'
-    )
+    assert channel.calls[-1][1] == StreamCall(StreamOp.SEND, "todos", "inbox", "", b'{"type":"ping","data":{"n":1}}')
 
 
 async def test_ctx_calls_work_as_tasks_and_from_a_threads_own_event_loop() -> None:

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from stephost_sdk.errors import CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, LoadError
 from stephost_sdk.loader import load_step, module_name_for
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from stephost_sdk.request import Request
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+
 from stephost_sdk.errors import INVALID_RESPONSE, InvalidResponseError
 from stephost_sdk.messages import ApiResponse, BodyKind
 from stephost_sdk.response import to_api_response
@@ -58,9 +59,7 @@ def test_a_pydantic_body_is_serialised_in_json_mode() -> None:
 
 
 def test_headers_become_pairs_and_list_values_repeat_the_header() -> None:
-    response = to_api_response(
-        {"status": 302, "headers": {"location": "/x", "set-cookie": ["a=1", "b=2"], "x-n": 5}}
-    )
+    response = to_api_response({"status": 302, "headers": {"location": "/x", "set-cookie": ["a=1", "b=2"], "x-n": 5}})
 
     assert response is not None
     assert response.headers == (

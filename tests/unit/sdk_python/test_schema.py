@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import BaseModel, TypeAdapter
+
 from stephost_sdk.schema import SchemaError, to_json_schema
 
 

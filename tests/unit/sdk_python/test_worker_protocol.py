@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
+
 from stephost_proto.v1 import worker_pb2 as pb
 from stephost_proto.v1 import worker_pb2_grpc
 
@@ -95,9 +96,7 @@ async def host_and_worker(request: pytest.FixtureRequest) -> AsyncIterator[Worke
     output = Path(directory) / "worker.out"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            str(REPO / part) for part in ("proto/gen/python", "sdk_python", "host")
-        ),
+        "PYTHONPATH": os.pathsep.join(str(REPO / part) for part in ("proto/gen/python", "sdk_python", "host")),
         "PYTHONUNBUFFERED": "1",
         "STEPHOST_SOCKET": socket_path,
         "STEPHOST_WORKER_ID": "w-1",
@@ -169,9 +168,7 @@ async def test_a_worker_says_hello_serves_invocations_answers_pings_and_drains(
     assert config["responseSchema"]["201"]["properties"]["total_cents"]["type"] == "integer"
 
     await host.outbox.put(
-        pb.HostMessage(
-            welcome=pb.Welcome(protocol_version=1, step_name="CreateOrderApi", max_message_bytes=1 << 20)
-        )
+        pb.HostMessage(welcome=pb.Welcome(protocol_version=1, step_name="CreateOrderApi", max_message_bytes=1 << 20))
     )
 
     # An API invocation whose handler calls state.set, answered by the "host".
@@ -185,9 +182,7 @@ async def test_a_worker_says_hello_serves_invocations_answers_pings_and_drains(
         "last",
     )
     assert json.loads(call.call.state.value_json) == {"total": 750}
-    await host.outbox.put(
-        pb.HostMessage(reply=pb.CtxReply(call_id=call.call.call_id, value_json=b'{"total":750}'))
-    )
+    await host.outbox.put(pb.HostMessage(reply=pb.CtxReply(call_id=call.call.call_id, value_json=b'{"total":750}')))
 
     result = await host.receive()
     assert result.WhichOneof("kind") == "result"
