@@ -13,7 +13,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,10 @@ from stephost.cron.scheduler import CronScheduler
 from stephost.ctx import CtxService
 from stephost.discovery import discover
 from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUnavailable
-from stephost.http.app import create_app
+from stephost.http.app import HttpSettings, create_app
 from stephost.logs import host_record
 from stephost.registry import Registry, build_registry
+from stephost.settings import ProjectSettings, load_project_settings
 from stephost.state.memory import MemoryStateStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
@@ -43,10 +44,30 @@ DEFAULT_CRON_TIMEOUT_S = 300.0
 
 @dataclass(frozen=True)
 class HostSettings:
+    """What the command line asked for; None means: as the project's stephost.json says."""
+
     project: Path
     port: int = 3000
     bind: str = "0.0.0.0"
     mode: str = "dev"  # dev | start
+    body_limit: int | None = None
+    emit_endpoint: bool | None = None
+    cors_origins: tuple[str, ...] | None = None
+    cors_enabled: bool | None = None
+
+    def http_settings(self, project: ProjectSettings) -> HttpSettings:
+        cors = project.cors
+        if self.cors_origins:
+            cors = replace(cors, enabled=True, origins=self.cors_origins)
+        if self.cors_enabled is not None:
+            cors = replace(cors, enabled=self.cors_enabled)
+        emit = self.emit_endpoint if self.emit_endpoint is not None else project.emit_endpoint
+        return HttpSettings(
+            dev=self.mode == "dev",
+            body_limit=self.body_limit or project.body_limit,
+            cors=cors,
+            emit_endpoint=emit if emit is not None else self.mode == "dev",
+        )
 
 
 def check_port_free(bind: str, port: int) -> None:
@@ -74,13 +95,15 @@ class Host:
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
         self._ctx = CtxService(self.registry, self._state, self._bus, log_sink)
         self._cron: CronScheduler | None = None
+        self.project_settings = ProjectSettings()
 
     # ------------------------------------------------------------------ start-up
 
     async def load(self) -> list[ConfigProblem]:
         """Start one worker per step file, check every config; return every problem found."""
         found = discover(self.project)
-        problems = list(found.problems)
+        self.project_settings, problems = load_project_settings(self.project)
+        problems += found.problems
         await self._rpc.start()
         workers = [
             StepWorker(
@@ -137,11 +160,17 @@ class Host:
         )
         return problems
 
-    def accept_valid_steps(self) -> None:
-        for worker in self._workers.values():
-            assert worker.step is None
-        for name, worker in self._workers.items():
-            worker.accept(self.registry.steps[name])
+    async def accept_valid_steps(self) -> None:
+        """Welcome every valid step's worker; noop steps are never run, so theirs stop."""
+        for name, worker in list(self._workers.items()):
+            step = self.registry.steps[name]
+            if step.type == "noop":
+                worker.step = step
+                await worker.reject()
+                worker.state = "noop"
+                del self._workers[name]
+            else:
+                worker.accept(step)
 
     # ------------------------------------------------------------------ running steps
 
@@ -150,6 +179,9 @@ class Host:
         if worker is None:
             raise WorkerUnavailable(f"step {step_name!r} has no worker")
         return worker
+
+    async def _emit_from_outside(self, topic: str, data: Any, trace_id: str) -> None:
+        await self._ctx.publish(topic, data, trace_id, emitted_by="POST /emit")
 
     def status(self) -> list[dict[str, Any]]:
         return [w.describe() for w in self._all_workers]
@@ -203,11 +235,18 @@ class Host:
 
     async def serve(self, shutdown: Callable[[], Awaitable[None]]) -> None:
         """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
-        self.accept_valid_steps()
+        await self.accept_valid_steps()
         await self._bus.start(self._deliver)
         self._cron = CronScheduler(self.registry.cron_steps, self._run_cron, self.log)
         await self._cron.start()
-        app = create_app(self.registry, self.worker_for, self.log, self.status)
+        app = create_app(
+            self.registry,
+            self.worker_for,
+            self.log,
+            self.status,
+            settings=self.settings.http_settings(self.project_settings),
+            emit=self._emit_from_outside,
+        )
         config = HypercornConfig()
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]
         config.accesslog = None

@@ -30,6 +30,17 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("-H", "--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
         cmd.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
         cmd.add_argument("--log-level", choices=("debug", "info", "warn", "error"), default="info")
+        cmd.add_argument("--body-limit", type=int, metavar="BYTES", help="largest request body (default 10 MiB)")
+        cmd.add_argument(
+            "--enable-emit-endpoint",
+            action="store_true",
+            default=None,
+            help="serve POST /emit (on in dev; off in start since any caller could emit any topic)",
+        )
+        cmd.add_argument(
+            "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default *)"
+        )
+        cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
     return parser
 
 
@@ -65,7 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     if not project.is_dir():
         print(f"stephost: {project} is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    settings = HostSettings(project=project, port=args.port, bind=args.host, mode=args.command)
+    settings = HostSettings(
+        project=project,
+        port=args.port,
+        bind=args.host,
+        mode=args.command,
+        body_limit=args.body_limit,
+        emit_endpoint=args.enable_emit_endpoint,
+        cors_origins=tuple(args.cors_origin) if args.cors_origin else None,
+        cors_enabled=args.cors,
+    )
     try:
         check_port_free(settings.bind, settings.port)
     except PortInUse as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 from stephost.cron.expression import CronExpressionError, parse_cron
 from stephost.errors import ConfigProblem
+from stephost.validation import CompiledSchema, InvalidSchema, compile_schema
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 STEP_TYPES = ("api", "event", "cron", "noop")
@@ -65,6 +66,10 @@ class StepDefinition:
     handler_limits: HandlerLimits = field(default_factory=HandlerLimits)
     queue: QueueSettings = field(default_factory=QueueSettings)
     middleware_count: int = 0
+    # Compiled once here so every request and emit only runs the check.
+    body_validator: CompiledSchema | None = field(default=None, compare=False, repr=False)
+    input_validator: CompiledSchema | None = field(default=None, compare=False, repr=False)
+    response_validators: dict[str, CompiledSchema] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def emit_topics(self) -> frozenset[str]:
@@ -341,9 +346,19 @@ def parse_step_config(
         return problems
 
     limits, queue = _parse_infrastructure(config.get("infrastructure") or {}, problem)
+    response_schema = config.get("responseSchema")
+    validators: dict[str, CompiledSchema | None] = {}
+    for key, schema in (
+        ("bodySchema", config.get("bodySchema")),
+        ("input", config.get("input")),
+        *((f"responseSchema.{status}", s) for status, s in (response_schema or {}).items()),
+    ):
+        try:
+            validators[key] = compile_schema(schema)
+        except InvalidSchema as exc:
+            problem(key, str(exc))
     if problems:
         return problems
-    response_schema = config.get("responseSchema")
     return StepDefinition(
         name=config["name"],
         type=step_type,
@@ -365,4 +380,9 @@ def parse_step_config(
         handler_limits=limits,
         queue=queue,
         middleware_count=middleware_count,
+        body_validator=validators.get("bodySchema"),
+        input_validator=validators.get("input"),
+        response_validators={
+            k.split(".", 1)[1]: v for k, v in validators.items() if k.startswith("responseSchema.") and v is not None
+        },
     )

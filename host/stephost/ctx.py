@@ -53,30 +53,48 @@ class CtxService:
                 f"step {step.name!r} may not emit {req.topic!r}: it is not in the step's emits (declared: {declared})",
                 code=errors.EMIT_NOT_DECLARED,
             )
-        subscribers = self._registry.subscribers_of(req.topic)
+        await self.publish(req.topic, req.data, invocation.trace_id, emitted_by=step.name, group=req.message_group_id)
+
+    async def publish(self, topic: str, data: Any, trace_id: str, *, emitted_by: str, group: str | None = None) -> None:
+        """Check `data` against every subscriber's input, then hand one event to the bus.
+
+        Used by ctx emits (after the emits check) and by the built-in `POST /emit`.
+        Nothing is enqueued when any subscriber would refuse the data.
+        """
+        subscribers = self._registry.subscribers_of(topic)
         if not subscribers:
             self._log_sink(
                 LogRecord(
                     level="warn",
-                    msg=f"emitted {req.topic!r}, but no step subscribes to it",
-                    step=step.name,
+                    msg=f"emitted {topic!r}, but no step subscribes to it",
+                    step=emitted_by,
                     time_ms=int(time.time() * 1000),
-                    trace_id=invocation.trace_id,
-                    flows=step.flows,
-                    fields={"topic": req.topic},
+                    trace_id=trace_id,
+                    fields={"topic": topic},
                 )
             )
-            return None
+            return
+        complaints = []
+        for sub in subscribers:
+            if sub.input_validator is None:
+                continue
+            for problem in sub.input_validator.problems(data, "data"):
+                complaints.append(f"{sub.name}: {problem.path}: {problem.message}")
+        if complaints:
+            raise CtxRefused(
+                f"data emitted by {emitted_by!r} to {topic!r} does not match the input schema of "
+                + "; ".join(complaints),
+                code=errors.INVALID_EMIT_DATA,
+            )
         event = Event(
             id=str(uuid.uuid4()),
-            topic=req.topic,
-            data=req.data,
-            trace_id=invocation.trace_id,
-            emitted_by=step.name,
-            message_group_id=req.message_group_id,
+            topic=topic,
+            data=data,
+            trace_id=trace_id,
+            emitted_by=emitted_by,
+            message_group_id=group,
         )
         await self._bus.publish(event, [s.name for s in subscribers])
-        return None
 
     async def _state_call(self, req: StateRequest) -> Any:
         if not req.group:

@@ -4,14 +4,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import Module, { register as registerHooks } from 'node:module';
+import Module, { createRequire, register as registerHooks } from 'node:module';
 import { extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register as registerTsxCjs } from 'tsx/cjs/api';
 import { register as registerTsxEsm } from 'tsx/esm/api';
 import { middlewareOf, serialiseConfig, type StepConfig } from './config.js';
 import { CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, StepError } from './errors.js';
-import { isMotiaSpecifier } from './motia-names.js';
+import { isLentSpecifier, isMotiaSpecifier } from './motia-names.js';
 import { createSchemaConverter, type SchemaConverter } from './schema.js';
 
 export type Handler = (...args: unknown[]) => unknown;
@@ -53,16 +53,22 @@ export function registerLoaders(projectRoot: string): void {
   patchCjsMotiaResolution();
 }
 
-/** require('motia') without motia installed -> the empty stub (see motia-names.ts). */
+/**
+ * require('motia') without motia installed -> the empty stub; require('zod')
+ * without zod installed -> the SDK's own zod (see motia-names.ts).
+ */
 function patchCjsMotiaResolution(): void {
   const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const original = mod._resolveFilename;
   const stub = fileURLToPath(new URL('./motia-stub.cjs', import.meta.url));
+  const sdkRequire = createRequire(import.meta.url);
   mod._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
     try {
       return original.call(this, request, ...rest);
     } catch (err) {
-      if (isMotiaSpecifier(request) && (err as { code?: unknown }).code === 'MODULE_NOT_FOUND') return stub;
+      if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw err;
+      if (isMotiaSpecifier(request)) return stub;
+      if (isLentSpecifier(request)) return sdkRequire.resolve(request);
       throw err;
     }
   };

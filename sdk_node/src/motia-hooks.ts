@@ -1,11 +1,12 @@
 // ESM loader hooks (run on Node's hooks thread, registered by loader.ts after
-// tsx, so they see every import first). Only a failed resolution of `motia` is
-// touched; everything else goes down the chain unchanged.
+// tsx, so they see every import first). Only a failed resolution of `motia` (or
+// of a package the SDK lends, see isLentSpecifier) is touched; everything else
+// goes down the chain unchanged.
 
 import { readFile } from 'node:fs/promises';
 import type { LoadHook, ResolveHook } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { isMotiaSpecifier, namesImportedFrom, stubSource } from './motia-names.js';
+import { isLentSpecifier, isMotiaSpecifier, namesImportedFrom, stubSource } from './motia-names.js';
 
 const STUB_URL = new URL('./motia-stub.mjs', import.meta.url).href;
 
@@ -13,7 +14,10 @@ export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   try {
     return await nextResolve(specifier, context);
   } catch (err) {
-    if (!isMotiaSpecifier(specifier) || (err as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    if ((err as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    // The project has no zod of its own: resolve it as if the SDK imported it.
+    if (isLentSpecifier(specifier)) return nextResolve(specifier, { ...context, parentURL: import.meta.url });
+    if (!isMotiaSpecifier(specifier)) throw err;
     // One stub per importer: its exports depend on what that file asks for.
     const url = new URL(STUB_URL);
     url.searchParams.set('specifier', specifier);

@@ -14,6 +14,17 @@ export function isMotiaSpecifier(specifier: string): boolean {
   return specifier === 'motia' || specifier.startsWith('motia/');
 }
 
+/**
+ * Packages the SDK lends to a project that does not install them. Motia projects
+ * list `zod` beside `motia` and write `import { z } from 'zod'`; a project run
+ * without `npm install` gets the SDK's own copy (the one its schema conversion
+ * uses anyway). A project's own installed zod always wins: this is only a
+ * fallback after normal resolution failed.
+ */
+export function isLentSpecifier(specifier: string): boolean {
+  return specifier === 'zod' || specifier.startsWith('zod/');
+}
+
 /** The names `source` imports or re-exports from `specifier`, as exported by it. */
 export function namesImportedFrom(source: string, specifier: string): string[] {
   const names = new Set<string>();

@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -25,10 +27,27 @@ interface Loaded {
 }
 
 async function load(project: string, step: string, trigger?: string, payload?: unknown): Promise<Loaded> {
+  return loadIn(join(FIXTURES, project), step, trigger, payload);
+}
+
+async function loadIn(cwd: string, step: string, trigger?: string, payload?: unknown): Promise<Loaded> {
   const args = [HELPER, step];
   if (trigger) args.push(trigger, JSON.stringify(payload ?? null));
-  const { stdout } = await run(process.execPath, args, { cwd: join(FIXTURES, project), timeout: 30_000 });
+  const { stdout } = await run(process.execPath, args, { cwd, timeout: 30_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Loaded;
+}
+
+/**
+ * A project outside sdk_node/ (fixtures inside it would find the SDK's own
+ * node_modules by walking up), written as files, with no node_modules at all.
+ */
+function tempProject(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'stephost-sdk-test-'));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  return root;
 }
 
 function body(loaded: Loaded): unknown {
@@ -101,6 +120,63 @@ describe('loader', () => {
     assert.equal(loaded.ok, true, loaded.message);
     assert.equal(loaded.config?.['description'], 'hello-big-world');
     assert.deepEqual(body(loaded), { slug: 'a-nice-title' });
+  });
+
+  describe('zod without node_modules (the SDK lends its own)', () => {
+    const zodStep = `
+      import { ApiRouteConfig, Handlers } from 'motia'
+      import { z } from 'zod'
+      const Body = z.object({ name: z.string() })
+      export const config: ApiRouteConfig = { type: 'api', name: 'Z', path: '/z', method: 'POST', emits: [], bodySchema: Body }
+      export const handler: Handlers['Z'] = async (req: any) => ({ status: 200, body: Body.parse(req.body) })
+    `;
+    const cjsRequire = `
+      const { z } = require('zod')
+      module.exports = {
+        config: { type: 'event', name: 'R', subscribes: ['r'], emits: [], input: z.object({ n: z.number() }) },
+        handler: async (input) => ({ n: z.number().parse(input.n) }),
+      }
+    `;
+    const motiaDeps = '"dependencies": { "motia": "^0.17.0", "zod": "^4.1.0" }';
+    for (const [kind, type] of [['CommonJS', ''], ['ESM', '"type": "module", ']] as const) {
+      test(`${kind} project: import { z } from 'zod' in .ts and .js steps`, async () => {
+        const root = tempProject({
+          'package.json': `{ "name": "no-modules", ${type}${motiaDeps} }`,
+          'steps/z.step.ts': zodStep,
+          'steps/j.step.js': zodStep.replace(/: ApiRouteConfig|: Handlers\['Z'\]|: any/g, '').replace(/^.*from 'motia'$/m, ''),
+          ...(type ? {} : { 'steps/r.step.js': cjsRequire }),
+        });
+        try {
+          for (const file of ['steps/z.step.ts', 'steps/j.step.js']) {
+            const loaded = await loadIn(root, file, 'TRIGGER_KIND_API', { body: { name: 'ada' } });
+            assert.equal(loaded.ok, true, `${file}: ${loaded.message}`);
+            assert.deepEqual(loaded.config?.['bodySchema'].required, ['name']);
+            assert.deepEqual(body(loaded), { name: 'ada' });
+          }
+          if (!type) {
+            const loaded = await loadIn(root, 'steps/r.step.js', 'TRIGGER_KIND_EVENT', { n: 2 });
+            assert.equal(loaded.ok, true, loaded.message);
+            assert.equal(loaded.config?.['input'].properties.n.type, 'number');
+          }
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
+      });
+    }
+
+    test('a package other than zod is still reported missing', async () => {
+      const root = tempProject({
+        'package.json': '{ "name": "no-modules" }',
+        'steps/x.step.ts': "import left from 'left-pad'\nexport const config = { type: 'noop', name: 'X', virtualEmits: [], virtualSubscribes: [] }\nexport default left\n",
+      });
+      try {
+        const loaded = await loadIn(root, 'steps/x.step.ts');
+        assert.equal(loaded.ok, false);
+        assert.match(loaded.message ?? '', /left-pad/);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
   });
 
   test('middleware is counted and schemas converted for the protocol fixture', async () => {

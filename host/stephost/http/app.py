@@ -4,46 +4,37 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from quart import Quart, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from stephost import errors
-from stephost.errors import InvocationFailed, WorkerUnavailable
+from stephost.config import StepDefinition
+from stephost.errors import CtxRefused, InvocationFailed, WorkerUnavailable
 from stephost.http.request import MalformedBody, api_payload
+from stephost.http.responses import add_cors_headers, json_response, result_response
 from stephost.registry import Registry
+from stephost.settings import CorsSettings
 from stephost.trace import new_trace_id
 from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
+from stephost.validation import Problem, unknown_query_params
 from stephost.workers.supervisor import StepWorker
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 DEFAULT_API_TIMEOUT_S = 30.0
-_CONTENT_TYPES = {
-    "json": "application/json",
-    "text": "text/plain; charset=utf-8",
-    "bytes": "application/octet-stream",
-}
+
+ExternalEmit = Callable[[str, Any, str], Awaitable[None]]
 
 
-def _json_response(status: int, body: dict[str, Any], trace_id: str, **headers: str) -> Response:
-    response = Response(json.dumps(body), status=status, content_type="application/json")
-    response.headers["x-trace-id"] = trace_id
-    for name, value in headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _to_response(result: ApiResult, trace_id: str) -> Response:
-    response = Response(result.body, status=result.status)
-    # Quart sets a default content type; only ours or the handler's may stand.
-    del response.headers["content-type"]
-    for name, value in result.headers:
-        response.headers.add(name, value)
-    if "content-type" not in response.headers and result.body_kind in _CONTENT_TYPES:
-        response.headers["content-type"] = _CONTENT_TYPES[result.body_kind]
-    response.headers["x-trace-id"] = trace_id
-    return response
+@dataclass(frozen=True)
+class HttpSettings:
+    dev: bool = True
+    body_limit: int = 10 * 1024 * 1024
+    cors: CorsSettings = field(default_factory=CorsSettings)
+    emit_endpoint: bool = True
 
 
 def create_app(
@@ -51,68 +42,96 @@ def create_app(
     workers: Callable[[str], StepWorker],
     log_sink: LogSink,
     status: Callable[[], list[dict[str, Any]]],
+    *,
+    settings: HttpSettings,
+    emit: ExternalEmit,
 ) -> Quart:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
     app = Quart("stephost")
-    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = settings.body_limit
 
-    def log_failure(step: str, trace_id: str, exc: InvocationFailed | WorkerUnavailable) -> None:
-        fields: dict[str, Any] = {"code": exc.code}
-        if isinstance(exc, InvocationFailed) and exc.stack:
-            fields["stack"] = exc.stack
+    def log(level: str, msg: str, step: str, trace_id: str | None, **fields: Any) -> None:
         log_sink(
             LogRecord(
-                level="error",
-                msg=f"{exc.name + ': ' if isinstance(exc, InvocationFailed) and exc.name else ''}{exc.message}",
-                step=step,
-                time_ms=int(time.time() * 1000),
-                trace_id=trace_id,
-                fields=fields,
+                level=level, msg=msg, step=step, time_ms=int(time.time() * 1000), trace_id=trace_id, fields=fields
             )
         )
 
+    def too_large(trace_id: str) -> Response:
+        return json_response(413, {"error": f"request body is over the {settings.body_limit}-byte limit"}, trace_id)
+
+    @app.after_request
+    async def cors(response: Response) -> Response:
+        add_cors_headers(response, settings.cors, request.headers.get("origin"))
+        return response
+
     @app.get("/__stephost/health")
     async def health() -> Response:
-        return _json_response(200, {"ok": True}, new_trace_id())
+        return json_response(200, {"ok": True}, new_trace_id())
 
     @app.get("/__stephost/workers")
     async def worker_status() -> Response:
-        return _json_response(200, {"workers": status()}, new_trace_id())
+        return json_response(200, {"workers": status()}, new_trace_id())
 
-    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
-    @app.route("/<path:path>", methods=ALL_METHODS)
-    async def dispatch(path: str) -> Response:
-        trace_id = new_trace_id()
-        method = request.method
-        match, allowed = registry.find_route(method, request.path)
-        if match is None:
-            if allowed:
-                return _json_response(
-                    405,
-                    {
-                        "error": f"method {method} not allowed on {request.path}",
-                        "allowed": allowed,
-                        "traceId": trace_id,
-                    },
-                    trace_id,
-                    Allow=", ".join(sorted(set(allowed))),
-                )
-            return _json_response(
-                404, {"error": f"no route for {method} {request.path}", "traceId": trace_id}, trace_id
-            )
-        step = match.route.step
+    async def builtin_emit(trace_id: str) -> Response:
+        """`POST /emit {topic, data}`: Motia's built-in, for trying flows from outside."""
         raw = await request.get_data(cache=False)
         assert isinstance(raw, bytes)
         try:
             payload = api_payload(
-                method=method,
+                method="POST", headers=list(request.headers.items()), query=[], path_params={}, raw_body=raw
+            )
+        except MalformedBody as exc:
+            return json_response(400, {"error": str(exc)}, trace_id)
+        body = payload["body"]
+        if not isinstance(body, dict) or not isinstance(body.get("topic"), str) or not body["topic"]:
+            return json_response(
+                400,
+                {"error": 'POST /emit needs a JSON body {"topic": "<topic>", "data": <any>}'},
+                trace_id,
+            )
+        try:
+            await emit(body["topic"], body.get("data"), trace_id)
+        except CtxRefused as exc:
+            return json_response(400, {"error": exc.message, "code": exc.code}, trace_id)
+        return json_response(
+            200, {"success": True, "emitted": {"topic": body["topic"], "data": body.get("data")}}, trace_id
+        )
+
+    async def invoke_api(step: StepDefinition, path_params: dict[str, str], trace_id: str) -> Response:
+        length = request.content_length
+        if length is not None and length > settings.body_limit:
+            return too_large(trace_id)
+        raw = await request.get_data(cache=False)
+        assert isinstance(raw, bytes)
+        try:
+            payload = api_payload(
+                method=request.method,
                 headers=list(request.headers.items()),
                 query=list(request.args.items(multi=True)),
-                path_params=match.path_params,
+                path_params=path_params,
                 raw_body=raw,
             )
         except MalformedBody as exc:
-            return _json_response(400, {"error": str(exc), "traceId": trace_id}, trace_id)
+            return json_response(400, {"error": str(exc)}, trace_id)
+        problems: list[Problem] = []
+        if step.query_params:
+            problems += unknown_query_params(payload["queryParams"], step.query_params)
+        if step.body_validator is not None:
+            problems += step.body_validator.problems(payload["body"], "body")
+        if problems:
+            return json_response(
+                400,
+                {
+                    "error": (
+                        f"request body does not match the schema of step {step.name!r}"
+                        if any(p.path.startswith("body") for p in problems)
+                        else f"query parameters do not match the queryParams of step {step.name!r}"
+                    ),
+                    "details": [p.as_json() for p in problems],
+                },
+                trace_id,
+            )
         invocation = Invocation(
             trigger=Trigger.API,
             payload=payload,
@@ -122,27 +141,69 @@ def create_app(
         try:
             result = await workers(step.name).invoke(invocation)
         except WorkerUnavailable as exc:
-            log_failure(step.name, trace_id, exc)
-            return _json_response(503, {"error": exc.message, "step": step.name, "traceId": trace_id}, trace_id)
+            log("error", exc.message, step.name, trace_id, code=exc.code)
+            return json_response(503, {"error": exc.message, "step": step.name}, trace_id)
         except InvocationFailed as exc:
-            log_failure(step.name, trace_id, exc)
+            fields: dict[str, Any] = {"code": exc.code}
+            if exc.stack:
+                fields["stack"] = exc.stack
+            log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step.name, trace_id, **fields)
             if exc.code == errors.TIMEOUT:
-                return _json_response(504, {"error": exc.message, "traceId": trace_id}, trace_id)
+                return json_response(504, {"error": exc.message}, trace_id)
             if exc.code == errors.HANDLER_ERROR:
-                return _json_response(500, {"error": "Internal server error", "traceId": trace_id}, trace_id)
-            return _json_response(500, {"error": exc.message, "code": exc.code, "traceId": trace_id}, trace_id)
+                return json_response(500, {"error": "Internal server error"}, trace_id)
+            return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
         if result is None:
             message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
-            log_sink(
-                LogRecord(
-                    level="error",
-                    msg=message,
-                    step=step.name,
-                    time_ms=int(time.time() * 1000),
-                    trace_id=trace_id,
-                )
+            log("error", message, step.name, trace_id)
+            return json_response(500, {"error": message}, trace_id)
+        if settings.dev:
+            check_response(step, result, trace_id)
+        return result_response(result, trace_id)
+
+    def check_response(step: StepDefinition, result: ApiResult, trace_id: str) -> None:
+        """In dev, a response that breaks the step's own responseSchema is worth a warning."""
+        validator = step.response_validators.get(str(result.status))
+        if validator is None or result.body_kind != "json":
+            return
+        problems = validator.problems(json.loads(result.body), "response")
+        if problems:
+            log(
+                "warn",
+                f"response {result.status} does not match the step's responseSchema",
+                step.name,
+                trace_id,
+                details=[p.as_json() for p in problems],
             )
-            return _json_response(500, {"error": message, "traceId": trace_id}, trace_id)
-        return _to_response(result, trace_id)
+
+    @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+    @app.route("/<path:path>", methods=ALL_METHODS)
+    async def dispatch(path: str) -> Response:
+        trace_id = new_trace_id()
+        method = request.method
+        try:
+            match, allowed = registry.find_route(method, request.path)
+            if match is not None:
+                return await invoke_api(match.route.step, match.path_params, trace_id)
+            if method == "OPTIONS" and settings.cors.enabled:
+                # A preflight for a route without its own OPTIONS step: answered here, as Motia does.
+                return _preflight(trace_id)
+            if method == "POST" and request.path == "/emit" and settings.emit_endpoint:
+                return await builtin_emit(trace_id)
+        except RequestEntityTooLarge:
+            return too_large(trace_id)
+        if allowed:
+            return json_response(
+                405,
+                {"error": f"method {method} not allowed on {request.path}", "allowed": sorted(set(allowed))},
+                trace_id,
+                {"Allow": ", ".join(sorted(set(allowed)))},
+            )
+        return json_response(404, {"error": f"no route for {method} {request.path}"}, trace_id)
+
+    def _preflight(trace_id: str) -> Response:
+        response = Response(b"", status=204)
+        response.headers["x-trace-id"] = trace_id
+        return response
 
     return app

@@ -1,0 +1,105 @@
+"""Project settings: `stephost.json` at the project root (optional), overridden by CLI flags.
+
+Checked as strictly as step configs: an unknown key or a wrong type names the file
+and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from stephost.errors import ConfigProblem
+
+SETTINGS_FILE = "stephost.json"
+DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CorsSettings:
+    """Open by default, like classic Motia; `origins` other than `*` are echoed back when they match."""
+
+    enabled: bool = True
+    origins: tuple[str, ...] = ("*",)
+    allow_credentials: bool = True
+    max_age_s: int = 600
+
+    def allow_origin(self, origin: str | None) -> str | None:
+        if not self.enabled:
+            return None
+        if "*" in self.origins:
+            return "*"
+        return origin if origin in self.origins else None
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    body_limit: int = DEFAULT_BODY_LIMIT
+    cors: CorsSettings = field(default_factory=CorsSettings)
+    # None: on in `dev`, off in `start` (it lets any caller emit any topic).
+    emit_endpoint: bool | None = None
+
+
+def _problem(field_name: str, message: str) -> ConfigProblem:
+    return ConfigProblem(SETTINGS_FILE, None, field_name, message)
+
+
+def _parse_cors(raw: Any, problems: list[ConfigProblem]) -> CorsSettings:
+    if raw is False:
+        return CorsSettings(enabled=False)
+    if raw is True or raw is None:
+        return CorsSettings()
+    if not isinstance(raw, dict):
+        problems.append(_problem("cors", f"must be true, false or an object, got {raw!r}"))
+        return CorsSettings()
+    known = {"origins", "allowCredentials", "maxAge"}
+    for key in sorted(set(raw) - known):
+        problems.append(_problem(f"cors.{key}", f"is not a known field ({', '.join(sorted(known))})"))
+    cors = CorsSettings()
+    origins = raw.get("origins", ["*"])
+    if not isinstance(origins, list) or not all(isinstance(o, str) and o for o in origins) or not origins:
+        problems.append(_problem("cors.origins", f"must be a non-empty list of origins, got {origins!r}"))
+    else:
+        cors = replace(cors, origins=tuple(origins))
+    credentials = raw.get("allowCredentials", True)
+    if not isinstance(credentials, bool):
+        problems.append(_problem("cors.allowCredentials", f"must be a boolean, got {credentials!r}"))
+    else:
+        cors = replace(cors, allow_credentials=credentials)
+    max_age = raw.get("maxAge", 600)
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0:
+        problems.append(_problem("cors.maxAge", f"must be a whole number of seconds, got {max_age!r}"))
+    else:
+        cors = replace(cors, max_age_s=max_age)
+    return cors
+
+
+def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigProblem]]:
+    """Read `stephost.json` if the project has one; defaults otherwise."""
+    path = project / SETTINGS_FILE
+    if not path.exists():
+        return ProjectSettings(), []
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError as exc:
+        return ProjectSettings(), [_problem("", f"is not valid JSON: {exc}")]
+    if not isinstance(raw, dict):
+        return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
+    problems: list[ConfigProblem] = []
+    known = {"bodyLimit", "cors", "emitEndpoint"}
+    for key in sorted(set(raw) - known):
+        problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
+    settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
+    limit = raw.get("bodyLimit", DEFAULT_BODY_LIMIT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        problems.append(_problem("bodyLimit", f"must be a positive number of bytes, got {limit!r}"))
+    else:
+        settings = replace(settings, body_limit=limit)
+    emit = raw.get("emitEndpoint")
+    if emit is not None and not isinstance(emit, bool):
+        problems.append(_problem("emitEndpoint", f"must be a boolean, got {emit!r}"))
+    else:
+        settings = replace(settings, emit_endpoint=emit)
+    return settings, problems
