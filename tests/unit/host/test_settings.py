@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from stephost.app import HostSettings
+from stephost.settings import DEFAULT_BODY_LIMIT, load_project_settings
+
+
+def write(tmp_path: Path, content: object) -> Path:
+    (tmp_path / "stephost.json").write_text(json.dumps(content))
+    return tmp_path
+
+
+def test_a_project_without_stephost_json_gets_the_defaults(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(tmp_path)
+    assert problems == []
+    assert settings.body_limit == DEFAULT_BODY_LIMIT
+    assert settings.cors.enabled and settings.cors.origins == ("*",)
+    assert settings.emit_endpoint is None
+
+
+def test_settings_are_read_from_stephost_json(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(
+        write(tmp_path, {"bodyLimit": 1024, "cors": {"origins": ["https://app.example"]}, "emitEndpoint": True})
+    )
+    assert problems == []
+    assert settings.body_limit == 1024
+    assert settings.cors.allow_origin("https://app.example") == "https://app.example"
+    assert settings.cors.allow_origin("https://evil.example") is None
+    assert settings.emit_endpoint is True
+
+
+def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) -> None:
+    _, problems = load_project_settings(
+        write(tmp_path, {"bodyLimt": 1, "cors": {"origins": "x", "maxAge": -1}, "emitEndpoint": "yes"})
+    )
+    assert [str(p) for p in problems] == [
+        "stephost.json field 'bodyLimt': is not a known setting (bodyLimit, cors, emitEndpoint)",
+        "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
+        "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
+        "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",
+    ]
+
+
+def test_malformed_json_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "stephost.json").write_text("{nope")
+    _, problems = load_project_settings(tmp_path)
+    assert "stephost.json" in str(problems[0]) and "is not valid JSON" in str(problems[0])
+
+
+def test_the_emit_endpoint_is_on_in_dev_and_off_in_start_unless_asked(tmp_path: Path) -> None:
+    project, _ = load_project_settings(tmp_path)
+    assert HostSettings(project=tmp_path, mode="dev").http_settings(project).emit_endpoint is True
+    assert HostSettings(project=tmp_path, mode="start").http_settings(project).emit_endpoint is False
+    assert HostSettings(project=tmp_path, mode="start", emit_endpoint=True).http_settings(project).emit_endpoint
+
+
+def test_cli_flags_override_the_project_file(tmp_path: Path) -> None:
+    project, _ = load_project_settings(write(tmp_path, {"bodyLimit": 10, "cors": False}))
+    http = HostSettings(project=tmp_path, body_limit=99, cors_origins=("https://a.example",)).http_settings(project)
+    assert http.body_limit == 99
+    assert http.cors.enabled and http.cors.origins == ("https://a.example",)
