@@ -32,7 +32,9 @@ from stephost.http.app import HttpSettings, create_app
 from stephost.logs import host_record
 from stephost.registry import Registry, build_registry
 from stephost.settings import ProjectSettings, load_project_settings
+from stephost.state.base import StateStore
 from stephost.state.memory import MemoryStateStore
+from stephost.state.sqlite import SqliteStateStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.rpc_server import WorkerRpcServer
@@ -54,6 +56,14 @@ class HostSettings:
     emit_endpoint: bool | None = None
     cors_origins: tuple[str, ...] | None = None
     cors_enabled: bool | None = None
+    # Where the embedded default keeps its files; `<project>/.stephost` unless given.
+    data_dir: Path | None = None
+    # "sqlite" (durable, the default) or "memory" (gone when the host stops).
+    storage: str = "sqlite"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or self.project / ".stephost"
 
     def http_settings(self, project: ProjectSettings) -> HttpSettings:
         cors = project.cors
@@ -89,7 +99,11 @@ class Host:
         self.problems: list[ConfigProblem] = []
         self._workers: dict[str, StepWorker] = {}
         self._all_workers: list[StepWorker] = []
-        self._state = MemoryStateStore()
+        self._state: StateStore = (
+            MemoryStateStore()
+            if settings.storage == "memory"
+            else SqliteStateStore(settings.resolved_data_dir / "state.sqlite3")
+        )
         self._bus = MemoryEventBus()
         self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))

@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default *)"
         )
+        cmd.add_argument(
+            "--data-dir", type=Path, metavar="DIR", help="where state and queues are kept (default DIR/.stephost)"
+        )
+        cmd.add_argument(
+            "--storage",
+            choices=("sqlite", "memory"),
+            default="sqlite",
+            help="sqlite: durable file in the data dir (default); memory: lost when the host stops",
+        )
         cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
     return parser
 
@@ -85,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         emit_endpoint=args.enable_emit_endpoint,
         cors_origins=tuple(args.cors_origin) if args.cors_origin else None,
         cors_enabled=args.cors,
+        data_dir=args.data_dir.resolve() if args.data_dir else None,
+        storage=args.storage,
     )
     try:
         check_port_free(settings.bind, settings.port)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,6 +51,7 @@ class HostProcess:
         extra_args: list[str] | None = None,
         env: dict[str, str] | None = None,
         start_timeout_s: float = 60.0,
+        data_dir: Path | None = None,
     ) -> None:
         self.project = Path(project)
         self.mode = mode
@@ -60,6 +62,10 @@ class HostProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_file = tempfile.NamedTemporaryFile(prefix="stephost-host-", suffix=".log", delete=False)  # noqa: SIM115
         self._known_children: set[int] = set()
+        # Each host gets its own data dir so tests never see each other's state; one passed
+        # in (to restart a host on the same data) is the caller's to remove.
+        self._owns_data_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="stephost-data-"))
 
     @property
     def url(self) -> str:
@@ -90,6 +96,8 @@ class HostProcess:
             str(self.port),
             "--host",
             "127.0.0.1",
+            "--data-dir",
+            str(self.data_dir),
             *self.extra_args,
         ]
 
@@ -149,6 +157,8 @@ class HostProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self._log_file.close()
+        if self._owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
         if leftovers:
             raise AssertionError(f"host left worker processes behind: {leftovers}\n{self.output()}")
         return self.proc.returncode

@@ -170,3 +170,13 @@ def test_a_worker_killed_with_sigkill_is_restarted_and_the_next_request_succeeds
         )
 
     assert wait_for(logged_exit, timeout_s=5)
+
+
+def test_state_survives_a_host_restart_on_the_embedded_default(tmp_path: Any) -> None:
+    from tests.e2e.conftest import PROJECTS
+
+    with HostProcess(PROJECTS / "mixed", data_dir=tmp_path) as first:
+        httpx.post(first.url + "/nested", json={"key": "durable", "value": {"kept": [1, 2]}})
+    assert (tmp_path / "state.sqlite3").exists()
+    with HostProcess(PROJECTS / "mixed", data_dir=tmp_path) as second:
+        assert httpx.get(second.url + "/nested/durable").json() == {"value": {"kept": [1, 2]}, "found": True}

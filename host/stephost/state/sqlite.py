@@ -1,0 +1,66 @@
+"""SQLite state store: the embedded default. One file in the project, no server.
+
+WAL mode with synchronous=NORMAL: a committed write survives the host process
+dying (the durability stephost promises); only a power cut can lose the last
+transactions. Calls run inline on the event loop: each is one indexed statement,
+far cheaper than a hop to a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order for get_group
+    grp TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (grp, key)
+);
+"""
+
+
+def open_database(path: Path) -> sqlite3.Connection:
+    """A connection tuned for the host: WAL, NORMAL sync, autocommit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+class SqliteStateStore:
+    def __init__(self, path: Path) -> None:
+        self._conn = open_database(path)
+        self._conn.executescript(_SCHEMA)
+
+    async def get(self, group: str, key: str) -> Any | None:
+        row = self._conn.execute("SELECT value FROM state WHERE grp = ? AND key = ?", (group, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def set(self, group: str, key: str, value: Any) -> Any:
+        self._conn.execute(
+            "INSERT INTO state (grp, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (grp, key) DO UPDATE SET value = excluded.value",
+            (group, key, json.dumps(value, separators=(",", ":"))),
+        )
+        return value
+
+    async def delete(self, group: str, key: str) -> Any | None:
+        row = self._conn.execute("DELETE FROM state WHERE grp = ? AND key = ? RETURNING value", (group, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def get_group(self, group: str) -> list[Any]:
+        rows = self._conn.execute("SELECT value FROM state WHERE grp = ? ORDER BY id", (group,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    async def clear(self, group: str) -> None:
+        self._conn.execute("DELETE FROM state WHERE grp = ?", (group,))
+
+    async def close(self) -> None:
+        self._conn.close()
