@@ -21,8 +21,10 @@ from typing import Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from stephost.bus.base import Delivery
-from stephost.bus.memory import MemoryEventBus
+from stephost.bus.base import Delivery, Failure, QueueStore
+from stephost.bus.dispatcher import Dispatcher, Subscription
+from stephost.bus.memory import MemoryQueueStore
+from stephost.bus.sqlite import SqliteQueueStore
 from stephost.config import StepDefinition, parse_step_config
 from stephost.cron.scheduler import CronScheduler
 from stephost.ctx import CtxService
@@ -104,7 +106,12 @@ class Host:
             if settings.storage == "memory"
             else SqliteStateStore(settings.resolved_data_dir / "state.sqlite3")
         )
-        self._bus = MemoryEventBus()
+        queue: QueueStore = (
+            MemoryQueueStore()
+            if settings.storage == "memory"
+            else SqliteQueueStore(settings.resolved_data_dir / "events.sqlite3")
+        )
+        self._bus = Dispatcher(queue, self._deliver, on_dead_letter=self._log_dead_letter)
         self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
         self._ctx = CtxService(self.registry, self._state, self._bus, log_sink)
@@ -194,6 +201,23 @@ class Host:
             raise WorkerUnavailable(f"step {step_name!r} has no worker")
         return worker
 
+    def _log_dead_letter(self, delivery: Delivery, failure: Failure) -> None:
+        step = self.registry.steps.get(delivery.step)
+        self.log(
+            LogRecord(
+                level="error",
+                msg=(
+                    f"event {delivery.event.topic!r} moved to the dead-letter queue after {delivery.attempt} "
+                    f"attempt(s): {failure.message}"
+                ),
+                step=delivery.step,
+                time_ms=int(time.time() * 1000),
+                trace_id=delivery.event.trace_id,
+                flows=step.flows if step else (),
+                fields={"code": failure.code, "eventId": delivery.event.id, "topic": delivery.event.topic},
+            )
+        )
+
     async def _emit_from_outside(self, topic: str, data: Any, trace_id: str) -> None:
         await self._ctx.publish(topic, data, trace_id, emitted_by="POST /emit")
 
@@ -250,7 +274,13 @@ class Host:
     async def serve(self, shutdown: Callable[[], Awaitable[None]]) -> None:
         """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
         await self.accept_valid_steps()
-        await self._bus.start(self._deliver)
+        recovered = await self._bus.start(
+            [Subscription(s.name, s.queue) for s in self.registry.steps.values() if s.type == "event"]
+        )
+        if recovered:
+            self.log(
+                host_record("warn", f"{recovered} event delivery(ies) interrupted by the last stop will run again")
+            )
         self._cron = CronScheduler(self.registry.cron_steps, self._run_cron, self.log)
         await self._cron.start()
         app = create_app(
@@ -295,6 +325,7 @@ class Host:
         if self._cron is not None:
             await self._cron.close()
         await self._bus.close()
+        await self._bus.store.close()
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
         await self._rpc.stop()

@@ -1,70 +1,100 @@
-"""In-process event bus: one asyncio queue per subscribing step; lost when the host stops.
-
-The durable default and retries come with the SQLite bus; this one is for unit tests
-and the first end-to-end path.
-"""
+"""In-memory queue store: for unit tests of the dispatcher; lost when the process stops."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import itertools
+from dataclasses import dataclass, replace
 
-from stephost.bus.base import Delivery, DeliveryHandler, Event
-
-log = logging.getLogger("stephost.bus")
-
-DEFAULT_CONCURRENCY = 64
+from stephost.bus.base import DeadLetter, Delivery, Event, Failure
 
 
-class MemoryEventBus:
-    def __init__(self, concurrency: dict[str, int] | None = None) -> None:
-        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
-        self._concurrency = concurrency or {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._handler: DeliveryHandler | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
+@dataclass
+class _Waiting:
+    delivery: Delivery
+    available_at: float
+    seq: int
+    running: bool = False
 
-    async def start(self, handler: DeliveryHandler) -> None:
-        self._handler = handler
 
-    def _queue_for(self, step: str) -> asyncio.Queue[Delivery]:
-        queue = self._queues.get(step)
-        if queue is None:
-            queue = self._queues[step] = asyncio.Queue()
-            self._tasks.append(asyncio.create_task(self._consume(step, queue), name=f"bus:{step}"))
-        return queue
+class MemoryQueueStore:
+    def __init__(self) -> None:
+        self._rows: dict[str, _Waiting] = {}
+        self._dead: dict[str, DeadLetter] = {}
+        self._ids = itertools.count(1)
 
-    async def publish(self, event: Event, subscribers: list[str]) -> None:
-        for step in subscribers:
-            self._queue_for(step).put_nowait(Delivery(event=event, step=step))
+    def _add(self, delivery: Delivery, available_at: float) -> None:
+        seq = next(self._ids)
+        delivery = replace(delivery, id=str(seq))
+        self._rows[delivery.id] = _Waiting(delivery, available_at, seq)
 
-    async def _consume(self, step: str, queue: asyncio.Queue[Delivery]) -> None:
-        slots = asyncio.Semaphore(self._concurrency.get(step, DEFAULT_CONCURRENCY))
-        while True:
-            delivery = await queue.get()
-            await slots.acquire()
-            task = asyncio.create_task(self._run(delivery, slots))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+    async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
+        for step in steps:
+            self._add(Delivery(event=event, step=step), available_at[step])
 
-    async def _run(self, delivery: Delivery, slots: asyncio.Semaphore) -> None:
-        try:
-            assert self._handler is not None, "bus used before start()"
-            await self._handler(delivery)
-        except Exception as exc:  # the handler reports its own failure; the bus must live on
-            log.debug("delivery %s failed: %s", delivery.delivery_id, exc)
-        finally:
-            slots.release()
+    async def claim(self, step: str, now: float, limit: int, fifo: bool) -> list[Delivery]:
+        rows = sorted((r for r in self._rows.values() if r.delivery.step == step), key=lambda r: r.seq)
+        blocked: set[str] = set()
+        chosen: list[_Waiting] = []
+        if fifo:
+            blocked = {g for r in rows if r.running and (g := r.delivery.event.message_group_id)}
+        for row in sorted(rows, key=lambda r: (r.available_at, r.seq)) if not fifo else rows:
+            if len(chosen) >= limit:
+                break
+            group = row.delivery.event.message_group_id if fifo else None
+            if row.running:
+                continue
+            if group is not None:
+                if group in blocked:
+                    continue
+                blocked.add(group)  # only the group's oldest may run, visible or not
+            if row.available_at <= now:
+                chosen.append(row)
+        for row in chosen:
+            row.running = True
+        return [r.delivery for r in chosen]
 
-    async def drain(self) -> None:
-        """Wait until every queued and in-flight delivery is done (tests, graceful stop)."""
-        while any(not q.empty() for q in self._queues.values()) or self._in_flight:
-            await asyncio.sleep(0.01)
+    async def complete(self, delivery: Delivery) -> None:
+        self._rows.pop(delivery.id, None)
+
+    async def retry(self, delivery: Delivery, available_at: float, failure: Failure) -> None:
+        row = self._rows.get(delivery.id)
+        if row is not None:
+            row.delivery = replace(row.delivery, attempt=delivery.attempt + 1)
+            row.available_at = available_at
+            row.running = False
+
+    async def dead_letter(self, delivery: Delivery, failure: Failure, now: float) -> None:
+        if self._rows.pop(delivery.id, None) is None:
+            return
+        self._dead[delivery.id] = DeadLetter(delivery.id, delivery, failure, delivery.attempt, now)
+
+    async def next_due(self, step: str) -> float | None:
+        times = [r.available_at for r in self._rows.values() if r.delivery.step == step and not r.running]
+        return min(times) if times else None
+
+    async def recover(self) -> int:
+        stuck = [r for r in self._rows.values() if r.running]
+        for row in stuck:
+            row.running = False
+        return len(stuck)
+
+    async def pending(self) -> int:
+        return len(self._rows)
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        return sorted(self._dead.values(), key=lambda d: (d.failed_at, int(d.id)))
+
+    async def replay(self, dead_letter_id: str, now: float) -> bool:
+        dead = self._dead.pop(dead_letter_id, None)
+        if dead is None:
+            return False
+        self._add(Delivery(event=dead.delivery.event, step=dead.delivery.step), now)
+        return True
+
+    async def purge(self) -> int:
+        count = len(self._dead)
+        self._dead.clear()
+        return count
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in list(self._in_flight):
-            task.cancel()
-        await asyncio.gather(*self._tasks, *self._in_flight, return_exceptions=True)
-        self._tasks.clear()
+        return None

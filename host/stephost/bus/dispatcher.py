@@ -1,0 +1,155 @@
+"""Delivery logic over any QueueStore: per-step loops, concurrency, retries, FIFO, dead letters.
+
+One loop per subscribing step claims what is due and runs it; a success completes
+the delivery, a failure schedules the next attempt with backoff, and the last
+failure moves it to the dead-letter queue. The store is the only state: a host
+that dies and starts again picks up where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from stephost import errors
+from stephost.bus.base import Delivery, DeliveryHandler, Event, Failure, QueueStore
+from stephost.bus.retry import RetryPolicy
+from stephost.config import QueueSettings
+from stephost.errors import InvocationFailed, StephostError
+
+log = logging.getLogger("stephost.bus")
+
+Clock = Callable[[], float]
+IDLE_POLL_S = 1.0  # a safety net; wake-ups normally come from publish and timers
+
+
+@dataclass(frozen=True)
+class Subscription:
+    step: str
+    queue: QueueSettings
+
+
+class Dispatcher:
+    """Implements EventBus.publish and runs deliveries for every subscription."""
+
+    def __init__(
+        self,
+        store: QueueStore,
+        handler: DeliveryHandler,
+        *,
+        retry: RetryPolicy | None = None,
+        clock: Clock = time.time,
+        default_concurrency: int = 64,
+        on_dead_letter: Callable[[Delivery, Failure], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._handler = handler
+        self._subs: dict[str, Subscription] = {}
+        self._retry = retry or RetryPolicy()
+        self._clock = clock
+        self._default_concurrency = default_concurrency
+        self._on_dead_letter = on_dead_letter
+        self._wake: dict[str, asyncio.Event] = {}
+        self._running: dict[str, set[asyncio.Task[None]]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+
+    @property
+    def store(self) -> QueueStore:
+        return self._store
+
+    async def start(self, subscriptions: list[Subscription]) -> int:
+        """Start a loop per subscribing step; returns how many deliveries a previous run left running."""
+        self._subs = {s.step: s for s in subscriptions}
+        self._wake = {s.step: asyncio.Event() for s in subscriptions}
+        self._running = {s.step: set() for s in subscriptions}
+        recovered = await self._store.recover()
+        for step in self._subs:
+            self._loops.append(asyncio.create_task(self._loop(step), name=f"dispatch:{step}"))
+        return recovered
+
+    async def publish(self, event: Event, subscribers: list[str]) -> None:
+        now = self._clock()
+        available = {s: now + (self._subs[s].queue.delay_s if s in self._subs else 0) for s in subscribers}
+        await self._store.enqueue(event, subscribers, available)
+        for step in subscribers:
+            wake = self._wake.get(step)
+            if wake is not None:
+                wake.set()
+
+    def wake(self, step: str | None = None) -> None:
+        """Look at the store again now (after a replay, say)."""
+        for name, event in self._wake.items():
+            if step is None or step == name:
+                event.set()
+
+    async def _loop(self, step: str) -> None:
+        sub = self._subs[step]
+        fifo = sub.queue.type == "fifo"
+        limit = sub.queue.concurrency or self._default_concurrency
+        running = self._running[step]
+        wake = self._wake[step]
+        while True:
+            wake.clear()
+            free = limit - len(running)
+            claimed = await self._store.claim(step, self._clock(), free, fifo) if free > 0 else []
+            for delivery in claimed:
+                task = asyncio.create_task(self._run(delivery, sub), name=f"deliver:{step}")
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if claimed and len(claimed) == free:
+                continue  # there may be more already due
+            due = await self._store.next_due(step)
+            now = self._clock()
+            # Nothing waiting, or what waits is held back (FIFO group busy, no free slot):
+            # only a publish or a finished delivery changes that, and both wake us.
+            timeout = IDLE_POLL_S if due is None or due <= now else min(IDLE_POLL_S, due - now)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _run(self, delivery: Delivery, sub: Subscription) -> None:
+        try:
+            await self._handler(delivery)
+        except Exception as exc:
+            failure = _failure(exc)
+            if delivery.attempt > sub.queue.max_retries:
+                await self._store.dead_letter(delivery, failure, self._clock())
+                if self._on_dead_letter is not None:
+                    self._on_dead_letter(delivery, failure)
+            else:
+                delay = self._retry.delay_after(delivery.attempt)
+                await self._store.retry(delivery, self._clock() + delay, failure)
+        else:
+            await self._store.complete(delivery)
+        finally:
+            # A slot is free (or a FIFO group moved on): let the loop look again.
+            self._wake[sub.step].set()
+
+    async def drain(self, timeout_s: float = 30.0) -> bool:
+        """Wait until nothing is pending; True if that happened within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if await self._store.pending() == 0:
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def close(self) -> None:
+        """Stop claiming; in-flight deliveries are cancelled and stay in the store to run again."""
+        tasks = [*self._loops, *(t for ts in self._running.values() for t in ts)]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loops.clear()
+
+
+def _failure(exc: BaseException) -> Failure:
+    if isinstance(exc, InvocationFailed):
+        message = f"{exc.name}: {exc.message}" if exc.name else exc.message
+        return Failure(exc.code, message, exc.stack)
+    if isinstance(exc, StephostError):
+        return Failure(exc.code, exc.message)
+    return Failure(errors.INTERNAL, f"{type(exc).__name__}: {exc}")

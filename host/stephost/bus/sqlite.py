@@ -1,0 +1,181 @@
+"""SQLite queue store: the embedded default. Deliveries live in a file; a host that
+dies loses nothing, and on restart the deliveries it was running are run again.
+
+Every method is one short transaction, run inline on the event loop (WAL,
+synchronous=NORMAL: durable against the process dying).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from stephost.bus.base import DeadLetter, Delivery, Event, Failure
+from stephost.state.sqlite import open_database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    step TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    data TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    emitted_by TEXT NOT NULL,
+    group_id TEXT,
+    attempt INTEGER NOT NULL DEFAULT 1,
+    available_at REAL NOT NULL,
+    running INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (step, running, available_at, id);
+CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (step, group_id, id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    step TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    data TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    emitted_by TEXT NOT NULL,
+    group_id TEXT,
+    attempts INTEGER NOT NULL,
+    failed_at REAL NOT NULL,
+    error_code TEXT NOT NULL,
+    error_message TEXT NOT NULL,
+    error_stack TEXT NOT NULL
+);
+"""
+
+_COLUMNS = "id, step, event_id, topic, data, trace_id, emitted_by, group_id, attempt"
+
+_CLAIM_STANDARD = f"""
+UPDATE deliveries SET running = 1 WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE step = ? AND running = 0 AND available_at <= ?
+    ORDER BY available_at, id LIMIT ?
+) RETURNING {_COLUMNS}
+"""
+
+# Only a group's oldest delivery may run, and only while none of the group runs.
+_CLAIM_FIFO = f"""
+UPDATE deliveries SET running = 1 WHERE id IN (
+    SELECT d.id FROM deliveries d
+    WHERE d.step = ? AND d.running = 0 AND d.available_at <= ?
+      AND (d.group_id IS NULL OR (
+            d.id = (SELECT MIN(x.id) FROM deliveries x WHERE x.step = d.step AND x.group_id = d.group_id)))
+    ORDER BY d.id LIMIT ?
+) RETURNING {_COLUMNS}
+"""
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    rid, step, event_id, topic, data, trace_id, emitted_by, group_id, attempt = row
+    event = Event(
+        id=event_id,
+        topic=topic,
+        data=json.loads(data),
+        trace_id=trace_id,
+        emitted_by=emitted_by,
+        message_group_id=group_id,
+    )
+    return Delivery(event=event, step=step, attempt=attempt, id=str(rid))
+
+
+class SqliteQueueStore:
+    def __init__(self, path: Path) -> None:
+        self._conn: sqlite3.Connection = open_database(path)
+        self._conn.executescript(_SCHEMA)
+
+    async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
+        data = json.dumps(event.data, separators=(",", ":"))
+        with self._conn:  # one transaction: every subscriber's copy or none
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT INTO deliveries (step, event_id, topic, data, trace_id, emitted_by, group_id, available_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        step,
+                        event.id,
+                        event.topic,
+                        data,
+                        event.trace_id,
+                        event.emitted_by,
+                        event.message_group_id,
+                        available_at[step],
+                    )
+                    for step in steps
+                ],
+            )
+
+    async def claim(self, step: str, now: float, limit: int, fifo: bool) -> list[Delivery]:
+        if limit <= 0:
+            return []
+        rows = self._conn.execute(_CLAIM_FIFO if fifo else _CLAIM_STANDARD, (step, now, limit)).fetchall()
+        return sorted((_delivery(r) for r in rows), key=lambda d: int(d.id))
+
+    async def complete(self, delivery: Delivery) -> None:
+        self._conn.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),))
+
+    async def retry(self, delivery: Delivery, available_at: float, failure: Failure) -> None:
+        self._conn.execute(
+            "UPDATE deliveries SET running = 0, attempt = ?, available_at = ?, last_error = ? WHERE id = ?",
+            (delivery.attempt + 1, available_at, f"{failure.code}: {failure.message}", int(delivery.id)),
+        )
+
+    async def dead_letter(self, delivery: Delivery, failure: Failure, now: float) -> None:
+        with self._conn:
+            self._conn.execute("BEGIN")
+            moved = self._conn.execute(
+                "INSERT INTO dead_letters (id, step, event_id, topic, data, trace_id, emitted_by, group_id, attempts, "
+                "failed_at, error_code, error_message, error_stack) "
+                "SELECT id, step, event_id, topic, data, trace_id, emitted_by, group_id, ?, ?, ?, ?, ? "
+                "FROM deliveries WHERE id = ?",
+                (delivery.attempt, now, failure.code, failure.message, failure.stack, int(delivery.id)),
+            ).rowcount
+            if moved:
+                self._conn.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),))
+
+    async def next_due(self, step: str) -> float | None:
+        row = self._conn.execute(
+            "SELECT MIN(available_at) FROM deliveries WHERE step = ? AND running = 0", (step,)
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def recover(self) -> int:
+        return self._conn.execute("UPDATE deliveries SET running = 0 WHERE running = 1").rowcount
+
+    async def pending(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        rows = self._conn.execute(
+            "SELECT id, step, event_id, topic, data, trace_id, emitted_by, group_id, attempts, failed_at, "
+            "error_code, error_message, error_stack FROM dead_letters ORDER BY failed_at, id"
+        ).fetchall()
+        out = []
+        for r in rows:
+            delivery = _delivery(r[:9])
+            out.append(DeadLetter(str(r[0]), delivery, Failure(r[10], r[11], r[12]), r[8], r[9]))
+        return out
+
+    async def replay(self, dead_letter_id: str, now: float) -> bool:
+        with self._conn:
+            self._conn.execute("BEGIN")
+            moved = self._conn.execute(
+                "INSERT INTO deliveries (step, event_id, topic, data, trace_id, emitted_by, group_id, available_at) "
+                "SELECT step, event_id, topic, data, trace_id, emitted_by, group_id, ? FROM dead_letters WHERE id = ?",
+                (now, int(dead_letter_id) if dead_letter_id.isdigit() else -1),
+            ).rowcount
+            if moved:
+                self._conn.execute("DELETE FROM dead_letters WHERE id = ?", (int(dead_letter_id),))
+        return bool(moved)
+
+    async def purge(self) -> int:
+        return self._conn.execute("DELETE FROM dead_letters").rowcount
+
+    async def close(self) -> None:
+        self._conn.close()
