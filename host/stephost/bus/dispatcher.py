@@ -56,6 +56,7 @@ class Dispatcher:
         self._wake: dict[str, asyncio.Event] = {}
         self._running: dict[str, set[asyncio.Task[None]]] = {}
         self._loops: list[asyncio.Task[None]] = []
+        self._closing = False
 
     @property
     def store(self) -> QueueStore:
@@ -92,7 +93,7 @@ class Dispatcher:
         limit = sub.queue.concurrency or self._default_concurrency
         running = self._running[step]
         wake = self._wake[step]
-        while True:
+        while not self._closing:
             wake.clear()
             free = limit - len(running)
             claimed = await self._store.claim(step, self._clock(), free, fifo) if free > 0 else []
@@ -107,8 +108,11 @@ class Dispatcher:
             # Nothing waiting, or what waits is held back (FIFO group busy, no free slot):
             # only a publish or a finished delivery changes that, and both wake us.
             timeout = IDLE_POLL_S if due is None or due <= now else min(IDLE_POLL_S, due - now)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that
+            # races with the event being set, and this loop must stop when closed.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await wake.wait()
 
     async def _run(self, delivery: Delivery, sub: Subscription) -> None:
         try:
@@ -125,7 +129,11 @@ class Dispatcher:
         else:
             await self._store.complete(delivery)
         finally:
-            # A slot is free (or a FIFO group moved on): let the loop look again.
+            # Free the slot before waking the loop: a done-callback would run only after
+            # the loop has already looked and found no room.
+            task = asyncio.current_task()
+            if task is not None:
+                self._running[sub.step].discard(task)
             self._wake[sub.step].set()
 
     async def drain(self, timeout_s: float = 30.0) -> bool:
@@ -139,6 +147,7 @@ class Dispatcher:
 
     async def close(self) -> None:
         """Stop claiming; in-flight deliveries are cancelled and stay in the store to run again."""
+        self._closing = True
         tasks = [*self._loops, *(t for ts in self._running.values() for t in ts)]
         for task in tasks:
             task.cancel()

@@ -1,0 +1,141 @@
+"""The dispatcher's delivery rules on the memory store, with a real event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from stephost.bus.base import Delivery, Event, Failure
+from stephost.bus.dispatcher import Dispatcher, Subscription
+from stephost.bus.memory import MemoryQueueStore
+from stephost.bus.retry import RetryPolicy
+from stephost.config import QueueSettings
+from stephost.errors import InvocationFailed
+
+FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, jitter=0)
+
+
+def event(n: int, group: str | None = None) -> Event:
+    return Event(id=f"e{n}", topic="t", data=n, trace_id="tr", emitted_by="S", message_group_id=group)
+
+
+async def run_until(predicate: Any, timeout_s: float = 5.0) -> None:
+    async def wait() -> None:
+        while not predicate():
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(wait(), timeout_s)
+
+
+async def test_a_failing_delivery_is_retried_max_retries_times_then_dead_lettered() -> None:
+    attempts: list[int] = []
+    dead: list[tuple[Delivery, Failure]] = []
+
+    async def handler(d: Delivery) -> None:
+        attempts.append(d.attempt)
+        raise InvocationFailed("HANDLER_ERROR", "nope", stack="trace", name="ValueError")
+
+    store = MemoryQueueStore()
+    dispatcher = Dispatcher(store, handler, retry=FAST, on_dead_letter=lambda d, f: dead.append((d, f)))
+    await dispatcher.start([Subscription("A", QueueSettings(max_retries=2))])
+    await dispatcher.publish(event(1), ["A"])
+    await run_until(lambda: dead)
+    await dispatcher.close()
+    assert attempts == [1, 2, 3]
+    (letter,) = await store.dead_letters()
+    assert letter.attempts == 3
+    assert letter.failure == Failure("HANDLER_ERROR", "ValueError: nope", "trace")
+
+
+async def test_a_delivery_that_succeeds_on_retry_is_done() -> None:
+    attempts: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        attempts.append(d.attempt)
+        if d.attempt == 1:
+            raise RuntimeError("flaky")
+
+    store = MemoryQueueStore()
+    dispatcher = Dispatcher(store, handler, retry=FAST)
+    await dispatcher.start([Subscription("A", QueueSettings())])
+    await dispatcher.publish(event(1), ["A"])
+    assert await dispatcher.drain(5)
+    await dispatcher.close()
+    assert attempts == [1, 2]
+    assert await store.dead_letters() == []
+
+
+async def test_concurrency_bounds_the_deliveries_running_at_once() -> None:
+    running = 0
+    peak = 0
+    done = 0
+
+    async def handler(d: Delivery) -> None:
+        nonlocal running, peak, done
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        done += 1
+
+    dispatcher = Dispatcher(MemoryQueueStore(), handler)
+    await dispatcher.start([Subscription("A", QueueSettings(concurrency=3))])
+    for n in range(20):
+        await dispatcher.publish(event(n), ["A"])
+    await run_until(lambda: done == 20)
+    await dispatcher.close()
+    assert peak == 3
+
+
+async def test_fifo_groups_run_in_order_one_at_a_time_and_in_parallel_across_groups() -> None:
+    seen: dict[str, list[int]] = {"a": [], "b": []}
+    active: set[str] = set()
+    overlap_across_groups = False
+    failed_once = False
+
+    async def handler(d: Delivery) -> None:
+        nonlocal overlap_across_groups, failed_once
+        group = d.event.message_group_id
+        assert group is not None and group not in active, "two of one group at once"
+        active.add(group)
+        if len(active) > 1:
+            overlap_across_groups = True
+        await asyncio.sleep(0.005)
+        active.discard(group)
+        if d.event.data == 2 and not failed_once:
+            failed_once = True
+            raise RuntimeError("fail the second event of group a once")
+        seen[group].append(d.event.data)
+
+    dispatcher = Dispatcher(MemoryQueueStore(), handler, retry=FAST)
+    await dispatcher.start([Subscription("A", QueueSettings(type="fifo"))])
+    for n in range(1, 6):
+        await dispatcher.publish(event(n, "a"), ["A"])
+        await dispatcher.publish(event(n + 100, "b"), ["A"])
+    await run_until(lambda: len(seen["a"]) == 5 and len(seen["b"]) == 5)
+    await dispatcher.close()
+    assert seen["a"] == [1, 2, 3, 4, 5]
+    assert seen["b"] == [101, 102, 103, 104, 105]
+    assert overlap_across_groups
+
+
+async def test_delay_seconds_holds_a_new_delivery_back() -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    ran_at: list[float] = []
+
+    async def handler(d: Delivery) -> None:
+        ran_at.append(loop.time() - started)
+
+    dispatcher = Dispatcher(MemoryQueueStore(), handler)
+    await dispatcher.start([Subscription("A", QueueSettings(delay_s=0.2))])
+    await dispatcher.publish(event(1), ["A"])
+    await run_until(lambda: ran_at)
+    await dispatcher.close()
+    assert ran_at[0] >= 0.19
+
+
+def test_backoff_grows_exponentially_is_bounded_and_jittered() -> None:
+    policy = RetryPolicy(base_delay_s=1, factor=2, max_delay_s=10, jitter=0.5)
+    assert [policy.delay_after(n, rand=0) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 10]
+    assert policy.delay_after(3, rand=1) == 2
