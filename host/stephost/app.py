@@ -29,6 +29,7 @@ from stephost.config import StepDefinition, parse_step_config
 from stephost.cron.scheduler import CronScheduler
 from stephost.ctx import CtxService
 from stephost.discovery import discover
+from stephost.dlq import DeadLetterQueue
 from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUnavailable
 from stephost.http.app import HttpSettings, create_app
 from stephost.logs import host_record
@@ -56,6 +57,7 @@ class HostSettings:
     mode: str = "dev"  # dev | start
     body_limit: int | None = None
     emit_endpoint: bool | None = None
+    admin_api: bool | None = None
     cors_origins: tuple[str, ...] | None = None
     cors_enabled: bool | None = None
     # Where the embedded default keeps its files; `<project>/.stephost` unless given.
@@ -79,6 +81,7 @@ class HostSettings:
             body_limit=self.body_limit or project.body_limit,
             cors=cors,
             emit_endpoint=emit if emit is not None else self.mode == "dev",
+            admin_api=self.admin_api if self.admin_api is not None else self.mode == "dev",
         )
 
 
@@ -290,6 +293,7 @@ class Host:
             self.status,
             settings=self.settings.http_settings(self.project_settings),
             emit=self._emit_from_outside,
+            dlq=DeadLetterQueue(self._bus.store, self._bus.wake),
         )
         config = HypercornConfig()
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]

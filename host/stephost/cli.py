@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from stephost.app import Host, HostSettings, check_port_free
+from stephost.dlq_cli import run_dlq_command
 from stephost.errors import PortInUse
 from stephost.logs import ConsoleLogSink, host_record
 
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
             help="serve POST /emit (on in dev; off in start since any caller could emit any topic)",
         )
         cmd.add_argument(
+            "--enable-admin-api",
+            action="store_true",
+            default=None,
+            help="serve /__stephost/dlq (on in dev; off in start since it shows event data)",
+        )
+        cmd.add_argument(
             "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default *)"
         )
         cmd.add_argument(
@@ -50,6 +57,24 @@ def _parser() -> argparse.ArgumentParser:
             help="sqlite: durable file in the data dir (default); memory: lost when the host stops",
         )
         cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
+
+    dlq = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered events")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    for action, help_text in (
+        ("list", "list the dead letters"),
+        ("show", "show one dead letter with its data and stack"),
+        ("replay", "deliver a dead letter again (attempt 1)"),
+        ("purge", "delete every dead letter"),
+    ):
+        cmd = dlq_actions.add_parser(action, help=help_text)
+        if action in ("show", "replay"):
+            cmd.add_argument("id", nargs="?" if action == "replay" else None, help="the dead letter's id")
+        if action == "replay":
+            cmd.add_argument("--all", action="store_true", help="replay every dead letter")
+        if action == "list":
+            cmd.add_argument("--json", action="store_true", help="print JSON")
+        cmd.add_argument("--dir", default=".", help="the project folder (default: .)")
+        cmd.add_argument("--data-dir", type=Path, metavar="DIR", help="the data dir (default DIR/.stephost)")
     return parser
 
 
@@ -81,6 +106,9 @@ async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     project = Path(args.dir).resolve()
+    if args.command == "dlq":
+        data_dir = args.data_dir.resolve() if args.data_dir else project / ".stephost"
+        return asyncio.run(run_dlq_command(args, data_dir))
     sink = ConsoleLogSink(fmt=args.log_format, min_level=args.log_level)
     if not project.is_dir():
         print(f"stephost: {project} is not a folder", file=sys.stderr)
@@ -92,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         mode=args.command,
         body_limit=args.body_limit,
         emit_endpoint=args.enable_emit_endpoint,
+        admin_api=args.enable_admin_api,
         cors_origins=tuple(args.cors_origin) if args.cors_origin else None,
         cors_enabled=args.cors,
         data_dir=args.data_dir.resolve() if args.data_dir else None,

@@ -13,7 +13,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from stephost import errors
 from stephost.config import StepDefinition
+from stephost.dlq import DeadLetterQueue
 from stephost.errors import CtxRefused, InvocationFailed, WorkerUnavailable
+from stephost.http.admin import register_dlq_routes
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response, result_response
 from stephost.registry import Registry
@@ -35,6 +37,8 @@ class HttpSettings:
     body_limit: int = 10 * 1024 * 1024
     cors: CorsSettings = field(default_factory=CorsSettings)
     emit_endpoint: bool = True
+    # /__stephost/dlq...: event data and stacks, so on in dev and opt-in in start.
+    admin_api: bool = True
 
 
 def create_app(
@@ -45,6 +49,7 @@ def create_app(
     *,
     settings: HttpSettings,
     emit: ExternalEmit,
+    dlq: DeadLetterQueue,
 ) -> Quart:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
     app = Quart("stephost")
@@ -72,6 +77,9 @@ def create_app(
     @app.get("/__stephost/workers")
     async def worker_status() -> Response:
         return json_response(200, {"workers": status()}, new_trace_id())
+
+    if settings.admin_api:
+        register_dlq_routes(app, dlq)
 
     async def builtin_emit(trace_id: str) -> Response:
         """`POST /emit {topic, data}`: Motia's built-in, for trying flows from outside."""

@@ -1,0 +1,72 @@
+"""`stephost dlq list | show ID | replay ID|--all | purge`: the dead-letter queue from a shell.
+
+Works on the project's data dir directly, whether or not a host is running: a
+running host sees a replayed event within a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stephost.bus.sqlite import SqliteQueueStore
+from stephost.dlq import DeadLetterQueue, summary
+
+EVENTS_DB = "events.sqlite3"
+
+
+def _stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+async def run_dlq_command(args: Any, data_dir: Path) -> int:
+    db = data_dir / EVENTS_DB
+    if not db.exists():
+        print(f"stephost: no event store at {db} (has the project run with the embedded default?)", file=sys.stderr)
+        return 2
+    store = SqliteQueueStore(db)
+    dlq = DeadLetterQueue(store)
+    try:
+        if args.action == "list":
+            letters = await dlq.list()
+            if args.json:
+                print(json.dumps([summary(d) for d in letters], indent=2))
+            elif not letters:
+                print("the dead-letter queue is empty")
+            else:
+                print(f"{'ID':>6}  {'FAILED AT':<23}  {'STEP':<20}  {'TOPIC':<20}  {'TRIES':>5}  ERROR")
+                for d in letters:
+                    first_line = d.failure.message.splitlines()[0] if d.failure.message else ""
+                    print(
+                        f"{d.id:>6}  {_stamp(d.failed_at):<23}  {d.delivery.step:<20}  {d.delivery.event.topic:<20}  "
+                        f"{d.attempts:>5}  {d.failure.code}: {first_line}"
+                    )
+            return 0
+        if args.action == "show":
+            letter = await dlq.get(args.id)
+            if letter is None:
+                print(f"stephost: no dead letter {args.id!r}", file=sys.stderr)
+                return 1
+            print(json.dumps(letter.as_json(), indent=2, ensure_ascii=False))
+            return 0
+        if args.action == "replay":
+            if args.all:
+                print(f"replayed {await dlq.replay_all()} dead letter(s)")
+                return 0
+            if not args.id:
+                print("stephost: dlq replay needs an ID or --all", file=sys.stderr)
+                return 2
+            if not await dlq.replay(args.id):
+                print(f"stephost: no dead letter {args.id!r}", file=sys.stderr)
+                return 1
+            print(f"replayed {args.id}")
+            return 0
+        if args.action == "purge":
+            print(f"purged {await dlq.purge()} dead letter(s)")
+            return 0
+        raise AssertionError(args.action)
+    finally:
+        await store.close()
