@@ -278,7 +278,8 @@ class Host:
         """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
         await self.accept_valid_steps()
         recovered = await self._bus.start(
-            [Subscription(s.name, s.queue) for s in self.registry.steps.values() if s.type == "event"]
+            [Subscription(s.name, s.queue) for s in self.registry.steps.values() if s.type == "event"],
+            retry=self.project_settings.retry,
         )
         if recovered:
             self.log(

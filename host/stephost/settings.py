@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from stephost.bus.retry import RetryPolicy
 from stephost.errors import ConfigProblem
 
 SETTINGS_FILE = "stephost.json"
@@ -40,6 +41,7 @@ class ProjectSettings:
     cors: CorsSettings = field(default_factory=CorsSettings)
     # None: on in `dev`, off in `start` (it lets any caller emit any topic).
     emit_endpoint: bool | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -88,7 +90,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "emitEndpoint"}
+    known = {"bodyLimit", "cors", "emitEndpoint", "retry"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -102,4 +104,29 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
         problems.append(_problem("emitEndpoint", f"must be a boolean, got {emit!r}"))
     else:
         settings = replace(settings, emit_endpoint=emit)
+    settings = replace(settings, retry=_parse_retry(raw.get("retry"), problems))
     return settings, problems
+
+
+def _parse_retry(raw: Any, problems: list[ConfigProblem]) -> RetryPolicy:
+    """`retry: {baseDelay, maxDelay, factor, jitter}` (seconds): the backoff between event attempts."""
+    policy = RetryPolicy()
+    if raw is None:
+        return policy
+    if not isinstance(raw, dict):
+        problems.append(_problem("retry", f"must be an object, got {raw!r}"))
+        return policy
+    fields = {"baseDelay": "base_delay_s", "maxDelay": "max_delay_s", "factor": "factor", "jitter": "jitter"}
+    for key in sorted(set(raw) - set(fields)):
+        problems.append(_problem(f"retry.{key}", f"is not a known field ({', '.join(sorted(fields))})"))
+    for key, attr in fields.items():
+        if key not in raw:
+            continue
+        value = raw[key]
+        limit_ok = key != "jitter" or (isinstance(value, (int, float)) and value <= 1)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or not limit_ok:
+            bound = "between 0 and 1" if key == "jitter" else "a number >= 0"
+            problems.append(_problem(f"retry.{key}", f"must be {bound}, got {value!r}"))
+            continue
+        policy = replace(policy, **{attr: float(value)})
+    return policy

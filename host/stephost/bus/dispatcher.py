@@ -62,8 +62,10 @@ class Dispatcher:
     def store(self) -> QueueStore:
         return self._store
 
-    async def start(self, subscriptions: list[Subscription]) -> int:
+    async def start(self, subscriptions: list[Subscription], *, retry: RetryPolicy | None = None) -> int:
         """Start a loop per subscribing step; returns how many deliveries a previous run left running."""
+        if retry is not None:
+            self._retry = retry
         self._subs = {s.step: s for s in subscriptions}
         self._wake = {s.step: asyncio.Event() for s in subscriptions}
         self._running = {s.step: set() for s in subscriptions}

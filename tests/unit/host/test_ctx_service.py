@@ -8,7 +8,8 @@ import pytest
 
 from stephost import errors
 from stephost.bus.base import Delivery
-from stephost.bus.memory import MemoryEventBus
+from stephost.bus.dispatcher import Dispatcher, Subscription
+from stephost.bus.memory import MemoryQueueStore
 from stephost.config import StepDefinition, parse_step_config
 from stephost.ctx import CtxService
 from stephost.errors import CtxRefused
@@ -40,14 +41,14 @@ INVOCATION = Invocation(trigger=Trigger.API, payload={}, trace_id="trace-1")
 async def harness() -> Any:
     registry, problems = build_registry([EMITTER, SUBSCRIBER])
     assert problems == []
-    bus = MemoryEventBus()
     delivered: list[Delivery] = []
     logs: list[LogRecord] = []
 
     async def deliver(d: Delivery) -> None:
         delivered.append(d)
 
-    await bus.start(deliver)
+    bus = Dispatcher(MemoryQueueStore(), deliver)
+    await bus.start([Subscription(SUBSCRIBER.name, SUBSCRIBER.queue)])
     service = CtxService(registry, MemoryStateStore(), bus, logs.append)
     yield service, bus, delivered, logs
     await bus.close()

@@ -36,7 +36,7 @@ def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) ->
         write(tmp_path, {"bodyLimt": 1, "cors": {"origins": "x", "maxAge": -1}, "emitEndpoint": "yes"})
     )
     assert [str(p) for p in problems] == [
-        "stephost.json field 'bodyLimt': is not a known setting (bodyLimit, cors, emitEndpoint)",
+        "stephost.json field 'bodyLimt': is not a known setting (bodyLimit, cors, emitEndpoint, retry)",
         "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
         "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
         "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",
@@ -61,3 +61,14 @@ def test_cli_flags_override_the_project_file(tmp_path: Path) -> None:
     http = HostSettings(project=tmp_path, body_limit=99, cors_origins=("https://a.example",)).http_settings(project)
     assert http.body_limit == 99
     assert http.cors.enabled and http.cors.origins == ("https://a.example",)
+
+
+def test_retry_backoff_is_configurable_and_checked(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(write(tmp_path, {"retry": {"baseDelay": 0.1, "maxDelay": 2}}))
+    assert problems == []
+    assert settings.retry.base_delay_s == 0.1 and settings.retry.max_delay_s == 2
+    _, problems = load_project_settings(write(tmp_path, {"retry": {"jitter": 3, "base": 1}}))
+    assert [str(p) for p in problems] == [
+        "stephost.json field 'retry.base': is not a known field (baseDelay, factor, jitter, maxDelay)",
+        "stephost.json field 'retry.jitter': must be between 0 and 1, got 3",
+    ]
