@@ -163,6 +163,29 @@ class HostProcess:
             raise AssertionError(f"host left worker processes behind: {leftovers}\n{self.output()}")
         return self.proc.returncode
 
+    def kill(self, workers_gone_within_s: float = 10.0) -> None:
+        """SIGKILL the host (no drain, no goodbye) and check its workers leave on their own.
+
+        A worker must not outlive its host: when the stream breaks it exits. Any that
+        is still there after `workers_gone_within_s` is killed and reported.
+        """
+        assert self.proc is not None
+        self._remember_children()
+        self.proc.kill()
+        self.proc.wait()
+        deadline = time.monotonic() + workers_gone_within_s
+        while time.monotonic() < deadline:
+            if not any(_alive(pid) for pid in self._known_children):
+                break
+            time.sleep(0.05)
+        leftovers = [pid for pid in self._known_children if _alive(pid)]
+        for pid in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._known_children.clear()
+        if leftovers:
+            raise AssertionError(f"workers outlived their SIGKILLed host: {leftovers}")
+
     def __enter__(self) -> HostProcess:
         return self.start()
 
