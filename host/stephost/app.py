@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
@@ -26,7 +27,10 @@ from stephost.bus.dispatcher import Dispatcher, Subscription
 from stephost.bus.memory import MemoryQueueStore
 from stephost.bus.sqlite import SqliteQueueStore
 from stephost.config import StepDefinition, parse_step_config
+from stephost.cron.base import CronSlots
+from stephost.cron.memory import MemoryCronSlots
 from stephost.cron.scheduler import CronScheduler
+from stephost.cron.sqlite import SqliteCronSlots
 from stephost.ctx import CtxService
 from stephost.discovery import discover
 from stephost.dlq import DeadLetterQueue
@@ -115,6 +119,11 @@ class Host:
             else SqliteQueueStore(settings.resolved_data_dir / "events.sqlite3")
         )
         self._bus = Dispatcher(queue, self._deliver, on_dead_letter=self._log_dead_letter)
+        self._cron_slots: CronSlots = (
+            MemoryCronSlots()
+            if settings.storage == "memory"
+            else SqliteCronSlots(settings.resolved_data_dir / "cron.sqlite3")
+        )
         self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
         self._ctx = CtxService(self.registry, self._state, self._bus, log_sink)
@@ -285,7 +294,13 @@ class Host:
             self.log(
                 host_record("warn", f"{recovered} event delivery(ies) interrupted by the last stop will run again")
             )
-        self._cron = CronScheduler(self.registry.cron_steps, self._run_cron, self.log)
+        self._cron = CronScheduler(
+            self.registry.cron_steps,
+            self._run_cron,
+            self.log,
+            self._cron_slots,
+            tz=ZoneInfo(self.project_settings.cron_timezone),
+        )
         await self._cron.start()
         app = create_app(
             self.registry,
@@ -331,6 +346,7 @@ class Host:
             await self._cron.close()
         await self._bus.close()
         await self._bus.store.close()
+        await self._cron_slots.close()
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
         await self._rpc.stop()

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stephost.bus.retry import RetryPolicy
 from stephost.errors import ConfigProblem
@@ -42,6 +43,7 @@ class ProjectSettings:
     # None: on in `dev`, off in `start` (it lets any caller emit any topic).
     emit_endpoint: bool | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    cron_timezone: str = "UTC"
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -90,7 +92,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "emitEndpoint", "retry"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "retry"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -105,6 +107,19 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     else:
         settings = replace(settings, emit_endpoint=emit)
     settings = replace(settings, retry=_parse_retry(raw.get("retry"), problems))
+    cron = raw.get("cron")
+    if cron is not None:
+        if not isinstance(cron, dict):
+            problems.append(_problem("cron", f'must be an object like {{"timezone": "UTC"}}, got {cron!r}'))
+        else:
+            for key in sorted(set(cron) - {"timezone"}):
+                problems.append(_problem(f"cron.{key}", "is not a known field (timezone)"))
+            zone = cron.get("timezone", "UTC")
+            try:
+                ZoneInfo(zone)
+                settings = replace(settings, cron_timezone=zone)
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                problems.append(_problem("cron.timezone", f"is not a known time zone: {zone!r}"))
     return settings, problems
 
 

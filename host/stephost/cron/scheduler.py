@@ -1,23 +1,42 @@
-"""Runs cron steps on their schedule. Never two runs of one step at once: an overlapping tick is skipped."""
+"""Runs cron steps on their schedule.
+
+Each slot runs at most once (claimed in `CronSlots`, keyed by step and slot time,
+so many hosts can tick together), never two runs of one step at once (an
+overlapping slot is skipped and logged), and slots missed while the host was down
+are reported, not replayed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from stephost.config import StepDefinition
-from stephost.cron.expression import parse_cron
+from stephost.cron.base import CronSlots
+from stephost.cron.expression import CronExpression, parse_cron
 from stephost.types import LogRecord, LogSink
 
 Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 RunStep = Callable[[StepDefinition, datetime], Coroutine[Any, Any, None]]
+MAX_MISSED_COUNTED = 10_000
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def count_missed(expression: CronExpression, last: datetime, now: datetime, tz: tzinfo) -> int:
+    """Slots strictly between `last` and `now` (bounded: a long outage is 'at least' this many)."""
+    missed = 0
+    slot = expression.next_after(last, tz)
+    while slot < now and missed < MAX_MISSED_COUNTED:
+        missed += 1
+        slot = expression.next_after(slot, tz)
+    return missed
 
 
 class CronScheduler:
@@ -26,41 +45,59 @@ class CronScheduler:
         steps: list[StepDefinition],
         run: RunStep,
         log_sink: LogSink,
+        slots: CronSlots,
         *,
         clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
         tz: tzinfo = UTC,
     ) -> None:
         self._steps = steps
         self._run = run
         self._log_sink = log_sink
+        self._slots = slots
         self._clock = clock
+        self._sleep = sleep
         self._tz = tz
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
 
+    def _log(self, step: StepDefinition, level: str, msg: str) -> None:
+        self._log_sink(
+            LogRecord(level=level, msg=msg, step=step.name, time_ms=int(time.time() * 1000), flows=step.flows)
+        )
+
     async def start(self) -> None:
         for step in self._steps:
-            self._tasks.append(asyncio.create_task(self._loop(step), name=f"cron:{step.name}"))
+            assert step.cron is not None
+            expression = parse_cron(step.cron)
+            last = await self._slots.last_claimed(step.name)
+            if last is not None:
+                missed = count_missed(expression, last, self._clock(), self._tz)
+                if missed:
+                    more = "at least " if missed >= MAX_MISSED_COUNTED else ""
+                    self._log(
+                        step,
+                        "warn",
+                        f"missed {more}{missed} run(s) since {last.isoformat()} while no host was up; "
+                        "they are not replayed",
+                    )
+            self._tasks.append(asyncio.create_task(self._loop(step, expression), name=f"cron:{step.name}"))
 
-    async def _loop(self, step: StepDefinition) -> None:
-        assert step.cron is not None
-        expression = parse_cron(step.cron)
+    async def _loop(self, step: StepDefinition, expression: CronExpression) -> None:
+        last_slot: datetime | None = None
         while True:
             now = self._clock()
-            slot = expression.next_after(now, self._tz)
-            await asyncio.sleep(max(0.0, (slot - now).total_seconds()))
+            # Never the same slot twice, even if a sleep wakes a little early.
+            after = now if last_slot is None or now > last_slot else last_slot
+            slot = expression.next_after(after, self._tz)
+            await self._sleep(max(0.0, (slot - self._clock()).total_seconds()))
+            last_slot = slot
             current = self._running.get(step.name)
             if current is not None and not current.done():
-                self._log_sink(
-                    LogRecord(
-                        level="warn",
-                        msg=f"skipped the {slot.isoformat()} run: the previous run is still going",
-                        step=step.name,
-                        time_ms=int(time.time() * 1000),
-                        flows=step.flows,
-                    )
-                )
+                self._log(step, "warn", f"skipped the {slot.isoformat()} run: the previous run is still going")
                 continue
+            if not await self._slots.claim(step.name, slot):
+                continue  # another host took this slot
             self._running[step.name] = asyncio.create_task(self._run(step, slot), name=f"cron-run:{step.name}")
 
     async def close(self) -> None:

@@ -1,0 +1,42 @@
+"""SQLite cron slots: a claimed slot is a row, so a restarted host knows what already ran."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stephost.state.sqlite import open_database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cron_slots (
+    step TEXT NOT NULL,
+    slot REAL NOT NULL,  -- Unix seconds
+    PRIMARY KEY (step, slot)
+);
+"""
+KEEP_PER_STEP = 100  # old rows only answer "when did it last run"; keep a few
+
+
+class SqliteCronSlots:
+    def __init__(self, path: Path) -> None:
+        self._conn = open_database(path)
+        self._conn.executescript(_SCHEMA)
+
+    async def claim(self, step: str, slot: datetime) -> bool:
+        inserted = self._conn.execute(
+            "INSERT OR IGNORE INTO cron_slots (step, slot) VALUES (?, ?)", (step, slot.timestamp())
+        ).rowcount
+        if inserted:
+            self._conn.execute(
+                "DELETE FROM cron_slots WHERE step = ? AND slot < "
+                "(SELECT MIN(slot) FROM (SELECT slot FROM cron_slots WHERE step = ? ORDER BY slot DESC LIMIT ?))",
+                (step, step, KEEP_PER_STEP),
+            )
+        return bool(inserted)
+
+    async def last_claimed(self, step: str) -> datetime | None:
+        row = self._conn.execute("SELECT MAX(slot) FROM cron_slots WHERE step = ?", (step,)).fetchone()
+        return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
+
+    async def close(self) -> None:
+        self._conn.close()

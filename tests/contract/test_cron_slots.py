@@ -1,0 +1,46 @@
+"""One contract for every CronSlots implementation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from stephost.cron.base import CronSlots
+from stephost.cron.memory import MemoryCronSlots
+from stephost.cron.sqlite import SqliteCronSlots
+
+SLOT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def slots(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CronSlots]:
+    impl: CronSlots = MemoryCronSlots() if request.param == "memory" else SqliteCronSlots(tmp_path / "c.db")
+    yield impl
+    await impl.close()
+
+
+async def test_a_slot_is_claimed_once_per_step(slots: CronSlots) -> None:
+    assert await slots.claim("A", SLOT) is True
+    assert await slots.claim("A", SLOT) is False
+    assert await slots.claim("B", SLOT) is True
+    assert await slots.claim("A", SLOT + timedelta(minutes=1)) is True
+
+
+async def test_the_last_claimed_slot_is_remembered(slots: CronSlots) -> None:
+    assert await slots.last_claimed("A") is None
+    await slots.claim("A", SLOT)
+    await slots.claim("A", SLOT + timedelta(minutes=5))
+    assert await slots.last_claimed("A") == SLOT + timedelta(minutes=5)
+
+
+async def test_sqlite_slots_survive_a_restart(tmp_path: Path) -> None:
+    first = SqliteCronSlots(tmp_path / "c.db")
+    await first.claim("A", SLOT)
+    await first.close()
+    second = SqliteCronSlots(tmp_path / "c.db")
+    assert await second.claim("A", SLOT) is False
+    assert await second.last_claimed("A") == SLOT
+    await second.close()
