@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -130,3 +131,68 @@ def test_events_queued_when_the_host_is_killed_are_delivered_after_a_restart(tmp
     with HostProcess(PROJECT, data_dir=tmp_path, extra_args=["--log-format", "json"]) as second:
         wait_for(lambda: len(results(second, "slow")) == len(ids), timeout_s=30)
         assert any("will run again" in r.get("msg", "") for r in second.log_records())
+
+
+def test_retries_wait_longer_each_time(host: HostProcess) -> None:
+    post_jobs(host, [{"topic": "timed", "data": {}}])
+    times = wait_for(lambda: (r := results(host, "timed")) and len(r) == 4 and r)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    # stephost.json: baseDelay 0.05, factor 2, maxDelay 0.2, jitter 0.25 -> at least 0.0375, 0.075, 0.15
+    assert gaps[0] >= 0.0375 and gaps[1] >= 0.075 and gaps[2] >= 0.15, gaps
+
+
+def test_delay_seconds_holds_an_event_back(host: HostProcess) -> None:
+    post_jobs(host, [{"topic": "delayed", "data": {"id": "x", "sentAt": time.time()}}])
+    (ran,) = wait_for(lambda: results(host, "delayed"))
+    assert ran["ranAt"] - ran["sentAt"] >= 1.0
+
+
+def test_the_concurrency_limit_holds_in_a_real_worker(host: HostProcess) -> None:
+    post_jobs(host, [{"topic": "limited", "data": {"id": f"l{n}"}} for n in range(10)])
+    wait_for(lambda: len(results(host, "limited")) == 10)
+    assert results(host, "limited-peak") == [2]
+
+
+def test_a_handler_past_its_timeout_fails_the_attempt(host: HostProcess) -> None:
+    post_jobs(host, [{"topic": "sleepy", "data": {"id": "z"}}])
+
+    def letter() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = httpx.get(host.url + "/__stephost/dlq").json()["deadLetters"]
+        return [d for d in found if d["step"] == "Sleepy"]
+
+    (dead,) = wait_for(letter, timeout_s=15)
+    assert dead["error"]["code"] == "TIMEOUT"
+    assert "did not finish within 1 s" in dead["error"]["message"]
+
+
+def test_a_worker_sigkilled_during_a_handler_gets_the_event_redelivered(host: HostProcess) -> None:
+    import os
+    import signal
+
+    post_jobs(host, [{"topic": "killme", "data": {"id": "k1"}}])
+    wait_for(lambda: results(host, "killme-started"))
+    os.kill(host.worker_pids()["KillMe"], signal.SIGKILL)
+    (done,) = wait_for(lambda: results(host, "killme"))
+    assert done == {"attempt": 2}
+
+
+def test_a_thousand_events_survive_a_sigkilled_host_none_lost(tmp_path: Path) -> None:
+    total = 1000
+    first = HostProcess(PROJECT, data_dir=tmp_path).start()
+    try:
+        r = httpx.post(first.url + "/bulk", json={"count": total}, timeout=60)
+        assert r.status_code == 202
+        wait_for(lambda: len(results(first, "bulk-runs")) >= 100, timeout_s=60)
+    finally:
+        first.kill()
+    with HostProcess(PROJECT, data_dir=tmp_path) as second:
+
+        def handled() -> list[str]:
+            return results(second, "bulk-runs")
+
+        wait_for(lambda: len(set(handled())) == total, timeout_s=90)
+        runs = handled()
+        duplicates = len(runs) - total
+        print(f"\n{total} events, host SIGKILLed mid-way: {total} handled, {duplicates} duplicate deliveries")
+        assert len(set(runs)) == total
+        assert duplicates <= 8  # at most one concurrency window re-ran

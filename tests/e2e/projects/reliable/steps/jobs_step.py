@@ -3,7 +3,7 @@ config = {
     "name": "Jobs",
     "path": "/jobs",
     "method": "POST",
-    "emits": ["flaky", "doomed", "crashy", "ordered", "slow"],
+    "emits": ["flaky", "doomed", "crashy", "ordered", "slow", "timed", "delayed", "limited", "killme", "sleepy"],
 }
 
 
