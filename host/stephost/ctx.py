@@ -53,9 +53,25 @@ class CtxService:
                 f"step {step.name!r} may not emit {req.topic!r}: it is not in the step's emits (declared: {declared})",
                 code=errors.EMIT_NOT_DECLARED,
             )
-        await self.publish(req.topic, req.data, invocation.trace_id, emitted_by=step.name, group=req.message_group_id)
+        await self.publish(
+            req.topic,
+            req.data,
+            invocation.trace_id,
+            emitted_by=step.name,
+            group=req.message_group_id,
+            flows=step.flows,
+        )
 
-    async def publish(self, topic: str, data: Any, trace_id: str, *, emitted_by: str, group: str | None = None) -> None:
+    async def publish(
+        self,
+        topic: str,
+        data: Any,
+        trace_id: str,
+        *,
+        emitted_by: str,
+        group: str | None = None,
+        flows: tuple[str, ...] = (),
+    ) -> None:
         """Check `data` against every subscriber's input, then hand one event to the bus.
 
         Used by ctx emits (after the emits check) and by the built-in `POST /emit`.
@@ -70,6 +86,7 @@ class CtxService:
                     step=emitted_by,
                     time_ms=int(time.time() * 1000),
                     trace_id=trace_id,
+                    flows=flows,
                     fields={"topic": topic},
                 )
             )

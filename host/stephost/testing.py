@@ -111,7 +111,9 @@ class HostProcess:
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise HostFailedToStart(f"host exited with {self.proc.returncode}:\n{self.output()}")
+                output = self.output()
+                self._log_file.close()
+                raise HostFailedToStart(f"host exited with {self.proc.returncode}:\n{output}")
             try:
                 with urllib.request.urlopen(self.url + "/__stephost/health", timeout=1) as r:
                     if r.status == 200:

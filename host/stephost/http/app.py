@@ -55,10 +55,16 @@ def create_app(
     app = Quart("stephost")
     app.config["MAX_CONTENT_LENGTH"] = settings.body_limit
 
-    def log(level: str, msg: str, step: str, trace_id: str | None, **fields: Any) -> None:
+    def log(level: str, msg: str, step: StepDefinition, trace_id: str | None, **fields: Any) -> None:
         log_sink(
             LogRecord(
-                level=level, msg=msg, step=step, time_ms=int(time.time() * 1000), trace_id=trace_id, fields=fields
+                level=level,
+                msg=msg,
+                step=step.name,
+                time_ms=int(time.time() * 1000),
+                trace_id=trace_id,
+                flows=step.flows,
+                fields=fields,
             )
         )
 
@@ -149,13 +155,13 @@ def create_app(
         try:
             result = await workers(step.name).invoke(invocation)
         except WorkerUnavailable as exc:
-            log("error", exc.message, step.name, trace_id, code=exc.code)
+            log("error", exc.message, step, trace_id, code=exc.code)
             return json_response(503, {"error": exc.message, "step": step.name}, trace_id)
         except InvocationFailed as exc:
             fields: dict[str, Any] = {"code": exc.code}
             if exc.stack:
                 fields["stack"] = exc.stack
-            log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step.name, trace_id, **fields)
+            log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step, trace_id, **fields)
             if exc.code == errors.TIMEOUT:
                 return json_response(504, {"error": exc.message}, trace_id)
             if exc.code == errors.HANDLER_ERROR:
@@ -163,7 +169,7 @@ def create_app(
             return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
         if result is None:
             message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
-            log("error", message, step.name, trace_id)
+            log("error", message, step, trace_id)
             return json_response(500, {"error": message}, trace_id)
         if settings.dev:
             check_response(step, result, trace_id)
@@ -179,7 +185,7 @@ def create_app(
             log(
                 "warn",
                 f"response {result.status} does not match the step's responseSchema",
-                step.name,
+                step,
                 trace_id,
                 details=[p.as_json() for p in problems],
             )
@@ -211,6 +217,7 @@ def create_app(
 
     def _preflight(trace_id: str) -> Response:
         response = Response(b"", status=204)
+        del response.headers["content-type"]
         response.headers["x-trace-id"] = trace_id
         return response
 

@@ -1,0 +1,1 @@
+export const seenKey = (who: string): string => `seen-by-${who}`

@@ -1,0 +1,2 @@
+def order_key(order_id: str) -> str:
+    return order_id.strip().lower()
