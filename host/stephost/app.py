@@ -42,11 +42,20 @@ from stephost.settings import ProjectSettings, load_project_settings
 from stephost.state.base import StateStore
 from stephost.state.memory import MemoryStateStore
 from stephost.state.sqlite import SqliteStateStore
+from stephost.streams.access import StreamAccess
+from stephost.streams.base import StreamStore
+from stephost.streams.config import parse_stream_config
+from stephost.streams.hub import StreamHub
+from stephost.streams.memory import MemoryStreamStore
+from stephost.streams.service import StreamService
+from stephost.streams.sqlite import SqliteStreamStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.rpc_server import WorkerRpcServer
 from stephost.workers.supervisor import Hello, LoadFailed, StepWorker
 
+# Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
+AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
 
@@ -126,7 +135,15 @@ class Host:
         )
         self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
-        self._ctx = CtxService(self.registry, self._state, self._bus, log_sink)
+        stream_store: StreamStore = (
+            MemoryStreamStore()
+            if settings.storage == "memory"
+            else SqliteStreamStore(settings.resolved_data_dir / "streams.sqlite3")
+        )
+        self._streams = StreamService(stream_store, StreamHub(), {})
+        self._stream_workers: dict[str, StepWorker] = {}
+        self._auth_worker: StepWorker | None = None
+        self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)
         self._cron: CronScheduler | None = None
         self.project_settings = ProjectSettings()
 
@@ -138,21 +155,16 @@ class Host:
         self.project_settings, problems = load_project_settings(self.project)
         problems += found.problems
         await self._rpc.start()
+        auth_file = next((self.project / n for n in AUTH_FILES if (self.project / n).is_file()), None)
+        files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
         workers = [
-            StepWorker(
-                f,
-                self.project,
-                self._rpc,
-                ctx_handler=self._ctx,
-                log_sink=self.log,
-                worker_id=f"w{i}",
-            )
-            for i, f in enumerate(found.steps, 1)
+            StepWorker(f, self.project, self._rpc, ctx_handler=self._ctx, log_sink=self.log, worker_id=f"w{i}")
+            for i, f in enumerate(files, 1)
         ]
         self._all_workers = workers
         started = time.monotonic()
         hellos = await asyncio.gather(*(w.load() for w in workers))
-        valid: list[tuple[StepWorker, StepDefinition]] = []
+        loaded: list[tuple[StepWorker, Hello]] = []
         for worker, hello in zip(workers, hellos, strict=True):
             if isinstance(hello, LoadFailed):
                 problems.append(ConfigProblem(worker.rel_file, None, None, f"[{hello.code}] {hello.message}"))
@@ -161,6 +173,19 @@ class Host:
                 await worker.reject()
                 continue
             assert isinstance(hello, Hello)
+            loaded.append((worker, hello))
+        n_steps, n_streams = len(found.steps), len(found.streams)
+        step_hellos = [(w, h) for w, h in loaded if workers.index(w) < n_steps]
+        stream_hellos = [(w, h) for w, h in loaded if n_steps <= workers.index(w) < n_steps + n_streams]
+        auth_hellos = [(w, h) for w, h in loaded if workers.index(w) >= n_steps + n_streams]
+        problems += await self._load_streams(stream_hellos)
+        for worker, hello in auth_hellos:
+            if "authenticate" in hello.functions:
+                self._auth_worker = worker
+            else:
+                await worker.reject()  # a project config without streamAuth: nothing to run
+        valid: list[tuple[StepWorker, StepDefinition]] = []
+        for worker, hello in step_hellos:
             parsed = parse_step_config(
                 hello.config,
                 file=worker.rel_file,
@@ -193,8 +218,37 @@ class Host:
         )
         return problems
 
+    async def _load_streams(self, hellos: list[tuple[StepWorker, Hello]]) -> list[ConfigProblem]:
+        """Register each stream file's stream; its worker stays up only to answer canAccess."""
+        problems: list[ConfigProblem] = []
+        for worker, hello in hellos:
+            parsed = parse_stream_config(hello.config, file=worker.rel_file, functions=hello.functions)
+            if isinstance(parsed, list):
+                problems.extend(parsed)
+            elif parsed.name in self._streams.streams:
+                other = self._streams.streams[parsed.name].file
+                problems.append(
+                    ConfigProblem(worker.rel_file, parsed.name, "name", f"duplicate stream name, also used by {other}")
+                )
+            else:
+                self._streams.streams[parsed.name] = parsed
+                if parsed.has_can_access:
+                    self._stream_workers[parsed.name] = worker
+                    continue
+            await worker.reject()
+            worker.state = "idle"
+        return problems
+
     async def accept_valid_steps(self) -> None:
         """Welcome every valid step's worker; noop steps are never run, so theirs stop."""
+        names = sorted(self._streams.streams)
+        for worker in [*self._workers.values(), *self._stream_workers.values(), self._auth_worker]:
+            if worker is not None:
+                worker.stream_names = names
+        for name, stream_worker in self._stream_workers.items():
+            stream_worker.accept(_internal_step(name, stream_worker, "stream"))
+        if self._auth_worker is not None:
+            self._auth_worker.accept(_internal_step("streamAuth", self._auth_worker, "streamAuth"))
         for name, worker in list(self._workers.items()):
             step = self.registry.steps[name]
             if step.type == "noop":
@@ -302,6 +356,7 @@ class Host:
             tz=ZoneInfo(self.project_settings.cron_timezone),
         )
         await self._cron.start()
+        access = StreamAccess(self._auth_worker, self._stream_workers, self.log)
         app = create_app(
             self.registry,
             self.worker_for,
@@ -310,12 +365,16 @@ class Host:
             settings=self.settings.http_settings(self.project_settings),
             emit=self._emit_from_outside,
             dlq=DeadLetterQueue(self._bus.store, self._bus.wake),
+            streams=self._streams,
+            stream_access=access,
         )
         config = HypercornConfig()
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]
         config.accesslog = None
         config.errorlog = None
         config.graceful_timeout = 5.0
+        # WebSocket keep-alive: dead stream clients are noticed and dropped.
+        config.websocket_ping_interval = 20.0
 
         ready_event = asyncio.Event()
 
@@ -347,9 +406,15 @@ class Host:
         await self._bus.close()
         await self._bus.store.close()
         await self._cron_slots.close()
+        await self._streams.store.close()
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
         await self._rpc.stop()
         await self._state.close()
         with contextlib.suppress(OSError):
             shutil.rmtree(self._socket_dir)
+
+
+def _internal_step(name: str, worker: StepWorker, kind: str) -> StepDefinition:
+    """Stream files and the auth file are not steps, but their workers are supervised like one."""
+    return StepDefinition(name=name, type=kind, file=worker.rel_file, language=worker.language)

@@ -12,6 +12,7 @@ from stephost.config import StepDefinition
 from stephost.errors import CtxRefused
 from stephost.registry import Registry
 from stephost.state.base import StateStore
+from stephost.streams.service import StreamService
 from stephost.types import (
     CtxRequest,
     EmitRequest,
@@ -26,10 +27,13 @@ from stephost.types import (
 class CtxService:
     """Carries out ctx calls. Whatever a worker sends, the host checks it here."""
 
-    def __init__(self, registry: Registry, state: StateStore, bus: EventBus, log_sink: LogSink) -> None:
+    def __init__(
+        self, registry: Registry, state: StateStore, bus: EventBus, streams: StreamService, log_sink: LogSink
+    ) -> None:
         self._registry = registry
         self._state = state
         self._bus = bus
+        self._streams = streams
         self._log_sink = log_sink
 
     async def __call__(self, step: StepDefinition, invocation: Invocation, request: CtxRequest) -> Any:
@@ -38,10 +42,7 @@ class CtxService:
         if isinstance(request, StateRequest):
             return await self._state_call(request)
         if isinstance(request, StreamRequest):
-            raise CtxRefused(
-                f"step {step.name!r} used stream {request.stream!r}, which does not exist",
-                code=errors.STREAM_NOT_FOUND,
-            )
+            return await self._stream_call(step, request)
         raise CtxRefused(f"unknown ctx call {request!r}", code=errors.INVALID_ARGUMENT)
 
     async def _emit(self, step: StepDefinition, invocation: Invocation, req: EmitRequest) -> None:
@@ -112,6 +113,25 @@ class CtxService:
             message_group_id=group,
         )
         await self._bus.publish(event, [s.name for s in subscribers])
+
+    async def _stream_call(self, step: StepDefinition, req: StreamRequest) -> Any:
+        self._streams.require(req.stream, f"step {step.name!r}")
+        if not req.group_id:
+            raise CtxRefused(f"streams.{req.stream}.{req.op} needs a non-empty groupId", code=errors.INVALID_ARGUMENT)
+        if req.op in ("get", "set", "delete") and not req.id:
+            raise CtxRefused(f"streams.{req.stream}.{req.op} needs a non-empty id", code=errors.INVALID_ARGUMENT)
+        if req.op == "get":
+            return await self._streams.get(req.stream, req.group_id, req.id)
+        if req.op == "set":
+            return await self._streams.set(req.stream, req.group_id, req.id, req.data)
+        if req.op == "delete":
+            return await self._streams.delete(req.stream, req.group_id, req.id)
+        if req.op == "get_group":
+            return await self._streams.get_group(req.stream, req.group_id)
+        if req.op == "send":
+            await self._streams.send(req.stream, req.group_id, req.id or None, req.data)
+            return None
+        raise CtxRefused(f"unknown stream operation {req.op!r}", code=errors.INVALID_ARGUMENT)
 
     async def _state_call(self, req: StateRequest) -> Any:
         if not req.group:

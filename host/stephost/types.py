@@ -14,6 +14,8 @@ class Trigger(enum.Enum):
     API = "api"
     EVENT = "event"
     CRON = "cron"
+    CAN_ACCESS = "can_access"
+    AUTHENTICATE = "authenticate"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class ApiResult:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body_kind: str = "empty"
     body: bytes = b""
+
+
+@dataclass(frozen=True)
+class ValueResult:
+    """What a canAccess or authenticate function returned (any JSON value)."""
+
+    value: Any
+
+
+InvocationResult = ApiResult | ValueResult | None
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ from stephost.errors import CtxRefused, InvocationFailed, WorkerUnavailable
 from stephost.http.admin import register_dlq_routes
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response, result_response
+from stephost.http.stream_socket import register_stream_socket
 from stephost.registry import Registry
 from stephost.settings import CorsSettings
+from stephost.streams.access import StreamAccess
+from stephost.streams.service import StreamService
 from stephost.trace import new_trace_id
 from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
 from stephost.validation import Problem, unknown_query_params
@@ -39,6 +42,8 @@ class HttpSettings:
     emit_endpoint: bool = True
     # /__stephost/dlq...: event data and stacks, so on in dev and opt-in in start.
     admin_api: bool = True
+    # A stream client this many messages behind is disconnected.
+    stream_client_max_pending: int = 1000
 
 
 def create_app(
@@ -50,6 +55,8 @@ def create_app(
     settings: HttpSettings,
     emit: ExternalEmit,
     dlq: DeadLetterQueue,
+    streams: StreamService,
+    stream_access: StreamAccess,
 ) -> Quart:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
     app = Quart("stephost")
@@ -86,6 +93,7 @@ def create_app(
 
     if settings.admin_api:
         register_dlq_routes(app, dlq)
+    register_stream_socket(app, streams, stream_access, max_pending=settings.stream_client_max_pending)
 
     async def builtin_emit(trace_id: str) -> Response:
         """`POST /emit {topic, data}`: Motia's built-in, for trying flows from outside."""
@@ -167,7 +175,7 @@ def create_app(
             if exc.code == errors.HANDLER_ERROR:
                 return json_response(500, {"error": "Internal server error"}, trace_id)
             return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
-        if result is None:
+        if not isinstance(result, ApiResult):
             message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
             log("error", message, step, trace_id)
             return json_response(500, {"error": message}, trace_id)

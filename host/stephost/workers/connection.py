@@ -23,11 +23,13 @@ from stephost.types import (
     CtxRequest,
     EmitRequest,
     Invocation,
+    InvocationResult,
     LogRecord,
     LogSink,
     StateRequest,
     StreamRequest,
     Trigger,
+    ValueResult,
 )
 from stephost.workers.rpc_server import WorkerStream
 from stephost_proto.v1 import worker_pb2 as pb
@@ -38,6 +40,8 @@ _TRIGGERS = {
     Trigger.API: pb.TRIGGER_KIND_API,
     Trigger.EVENT: pb.TRIGGER_KIND_EVENT,
     Trigger.CRON: pb.TRIGGER_KIND_CRON,
+    Trigger.CAN_ACCESS: pb.TRIGGER_KIND_CAN_ACCESS,
+    Trigger.AUTHENTICATE: pb.TRIGGER_KIND_AUTHENTICATE,
 }
 _BODY_KINDS = {
     pb.BODY_KIND_JSON: "json",
@@ -122,7 +126,7 @@ class WorkerConnection:
         self._on_hung = on_hung
         self._ping_interval_s = ping_interval_s
         self._outbox: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
-        self._pending: dict[str, tuple[asyncio.Future[ApiResult | None], Invocation]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[InvocationResult], Invocation]] = {}
         self._ctx_tasks: set[asyncio.Task[None]] = set()
         self._drained = asyncio.Event()
         self._closed = False
@@ -135,12 +139,12 @@ class WorkerConnection:
 
     # ------------------------------------------------------------------ invocations
 
-    async def invoke(self, invocation: Invocation) -> ApiResult | None:
+    async def invoke(self, invocation: Invocation) -> InvocationResult:
         """Run `invocation` on this worker; raises InvocationFailed on any failure."""
         if self._closed:
             raise InvocationFailed(errors.WORKER_CRASHED, f"the worker of step {self.step.name!r} is gone")
         invocation_id = f"i{next(_invocation_ids)}"
-        future: asyncio.Future[ApiResult | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
         self._pending[invocation_id] = (future, invocation)
         deadline_ms = 0
         if invocation.timeout_s:
@@ -208,6 +212,16 @@ class WorkerConnection:
             )
             return
         if not result.ok.HasField("response"):
+            if result.ok.value_json:
+                try:
+                    future.set_result(ValueResult(json.loads(result.ok.value_json)))
+                except ValueError as exc:
+                    future.set_exception(
+                        InvocationFailed(
+                            errors.INVALID_RESPONSE, f"step {self.step.name!r} returned invalid JSON: {exc}"
+                        )
+                    )
+                return
             future.set_result(None)
             return
         r = result.ok.response

@@ -23,7 +23,7 @@ from typing import Any
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
-from stephost.types import ApiResult, CtxHandler, Invocation, LogRecord, LogSink
+from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, LogSink
 from stephost.workers.connection import WorkerConnection
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
@@ -47,6 +47,7 @@ class Hello:
     language: str
     middleware_count: int
     sdk: str
+    functions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class StepWorker:
         self.restarts = 0
         self.state = "new"  # new, starting, ready, restarting, stopped, failed
         self.last_error: str | None = None
+        self.stream_names: list[str] = []  # told to the worker in Welcome, for ctx.streams
         self._rpc = rpc
         self._ctx_handler = ctx_handler
         self._log_sink = log_sink
@@ -258,7 +260,9 @@ class StepWorker:
             else:
                 try:
                     config = json.loads(h.config_json)
-                    result = Hello(config, h.language or self.language, h.middleware_count, h.sdk_name)
+                    result = Hello(
+                        config, h.language or self.language, h.middleware_count, h.sdk_name, tuple(h.functions)
+                    )
                 except ValueError as exc:
                     result = LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: config is not valid JSON: {exc}")
         else:
@@ -275,6 +279,7 @@ class StepWorker:
                 welcome=pb.Welcome(
                     protocol_version=PROTOCOL_VERSION,
                     step_name=step.name,
+                    stream_names=self.stream_names,
                     max_message_bytes=MAX_MESSAGE_BYTES,
                 )
             )
@@ -339,7 +344,7 @@ class StepWorker:
                 continue
             self.last_error = None
 
-    async def invoke(self, invocation: Invocation) -> ApiResult | None:
+    async def invoke(self, invocation: Invocation) -> InvocationResult:
         """Run one invocation, waiting for a (re)starting worker up to READY_WAIT_S."""
         if self._stopping:
             raise WorkerUnavailable(f"step {self.name!r} is stopping")

@@ -15,6 +15,9 @@ from stephost.ctx import CtxService
 from stephost.errors import CtxRefused
 from stephost.registry import build_registry
 from stephost.state.memory import MemoryStateStore
+from stephost.streams.hub import StreamHub
+from stephost.streams.memory import MemoryStreamStore
+from stephost.streams.service import StreamDefinition, StreamService
 from stephost.types import EmitRequest, Invocation, LogRecord, StateRequest, StreamRequest, Trigger
 
 
@@ -49,7 +52,10 @@ async def harness() -> Any:
 
     bus = Dispatcher(MemoryQueueStore(), deliver)
     await bus.start([Subscription(SUBSCRIBER.name, SUBSCRIBER.queue)])
-    service = CtxService(registry, MemoryStateStore(), bus, logs.append)
+    streams = StreamService(
+        MemoryStreamStore(), StreamHub(), {"chat": StreamDefinition("chat", "steps/chat.stream.ts")}
+    )
+    service = CtxService(registry, MemoryStateStore(), bus, streams, logs.append)
     yield service, bus, delivered, logs
     await bus.close()
 
@@ -99,3 +105,14 @@ async def test_an_unknown_stream_is_refused(harness: Any) -> None:
     with pytest.raises(CtxRefused) as caught:
         await harness[0](EMITTER, INVOCATION, StreamRequest("get", "nope", "g", "i"))
     assert caught.value.code == errors.STREAM_NOT_FOUND
+
+
+async def test_stream_calls_store_items_with_their_id_and_need_a_group_and_id(harness: Any) -> None:
+    service = harness[0]
+    item = await service(EMITTER, INVOCATION, StreamRequest("set", "chat", "room1", "m1", {"text": "hi"}))
+    assert item == {"text": "hi", "id": "m1"}
+    assert await service(EMITTER, INVOCATION, StreamRequest("get_group", "chat", "room1", "")) == [item]
+    with pytest.raises(CtxRefused, match="needs a non-empty id"):
+        await service(EMITTER, INVOCATION, StreamRequest("get", "chat", "room1", ""))
+    with pytest.raises(CtxRefused, match="needs an event"):
+        await service(EMITTER, INVOCATION, StreamRequest("send", "chat", "room1", "", "not-an-event"))

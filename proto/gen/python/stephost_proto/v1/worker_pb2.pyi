@@ -13,6 +13,8 @@ class TriggerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRIGGER_KIND_API: _ClassVar[TriggerKind]
     TRIGGER_KIND_EVENT: _ClassVar[TriggerKind]
     TRIGGER_KIND_CRON: _ClassVar[TriggerKind]
+    TRIGGER_KIND_CAN_ACCESS: _ClassVar[TriggerKind]
+    TRIGGER_KIND_AUTHENTICATE: _ClassVar[TriggerKind]
 
 class BodyKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -43,6 +45,8 @@ TRIGGER_KIND_UNSPECIFIED: TriggerKind
 TRIGGER_KIND_API: TriggerKind
 TRIGGER_KIND_EVENT: TriggerKind
 TRIGGER_KIND_CRON: TriggerKind
+TRIGGER_KIND_CAN_ACCESS: TriggerKind
+TRIGGER_KIND_AUTHENTICATE: TriggerKind
 BODY_KIND_UNSPECIFIED: BodyKind
 BODY_KIND_JSON: BodyKind
 BODY_KIND_TEXT: BodyKind
@@ -96,7 +100,7 @@ class HostMessage(_message.Message):
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., reply: _Optional[_Union[CtxReply, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "sdk_name", "sdk_version", "language", "worker_id", "config_json", "capabilities", "middleware_count")
+    __slots__ = ("protocol_version", "sdk_name", "sdk_version", "language", "worker_id", "config_json", "capabilities", "middleware_count", "functions")
     class CapabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +116,7 @@ class Hello(_message.Message):
     CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     MIDDLEWARE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FUNCTIONS_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     sdk_name: str
     sdk_version: str
@@ -120,7 +125,8 @@ class Hello(_message.Message):
     config_json: bytes
     capabilities: _containers.ScalarMap[str, str]
     middleware_count: int
-    def __init__(self, protocol_version: _Optional[int] = ..., sdk_name: _Optional[str] = ..., sdk_version: _Optional[str] = ..., language: _Optional[str] = ..., worker_id: _Optional[str] = ..., config_json: _Optional[bytes] = ..., capabilities: _Optional[_Mapping[str, str]] = ..., middleware_count: _Optional[int] = ...) -> None: ...
+    functions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, protocol_version: _Optional[int] = ..., sdk_name: _Optional[str] = ..., sdk_version: _Optional[str] = ..., language: _Optional[str] = ..., worker_id: _Optional[str] = ..., config_json: _Optional[bytes] = ..., capabilities: _Optional[_Mapping[str, str]] = ..., middleware_count: _Optional[int] = ..., functions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LoadFailure(_message.Message):
     __slots__ = ("worker_id", "error")
@@ -184,10 +190,12 @@ class InvocationResult(_message.Message):
     def __init__(self, invocation_id: _Optional[str] = ..., ok: _Optional[_Union[Ok, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
 
 class Ok(_message.Message):
-    __slots__ = ("response",)
+    __slots__ = ("response", "value_json")
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    VALUE_JSON_FIELD_NUMBER: _ClassVar[int]
     response: ApiResponse
-    def __init__(self, response: _Optional[_Union[ApiResponse, _Mapping]] = ...) -> None: ...
+    value_json: bytes
+    def __init__(self, response: _Optional[_Union[ApiResponse, _Mapping]] = ..., value_json: _Optional[bytes] = ...) -> None: ...
 
 class Header(_message.Message):
     __slots__ = ("name", "value")

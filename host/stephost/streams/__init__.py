@@ -1,0 +1,1 @@
+"""Streams: items steps write, pushed live to WebSocket subscribers (spec §7)."""

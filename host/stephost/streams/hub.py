@@ -1,0 +1,140 @@
+"""Who is subscribed to what, and pushing each change to them without letting one slow client hurt.
+
+Rooms are a group (stream, group) or one item (stream, group, id): unlike classic
+Motia, an item subscription respects its group. Each connection has a bounded
+outbox drained by its own writer; a connection whose outbox is full is closed
+with a reason instead of growing the host's memory or stalling everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+RoomKey = tuple[str, str, str | None]
+DEFAULT_MAX_PENDING = 1000
+SLOW_CLIENT_CLOSE_CODE = 1008  # policy violation: the client does not keep up
+
+
+def change_message(stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> dict[str, Any]:
+    """Motia's wire shape for a change or a custom event."""
+    message: dict[str, Any] = {"timestamp": int(time.time() * 1000), "streamName": stream, "groupId": group}
+    if item_id is not None:
+        message["id"] = item_id
+    message["event"] = event
+    return message
+
+
+class ClientChannel:
+    """The outbound side of one WebSocket connection."""
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int, str], Awaitable[None]],
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+    ) -> None:
+        self._send = send
+        self._close = close
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=max_pending)
+        self.max_pending = max_pending
+        self.closed_reason: str | None = None
+        self._done = asyncio.Event()
+
+    def offer(self, text: str) -> bool:
+        """Queue a message; False (and the connection is being closed) when the outbox is full."""
+        if self.closed_reason is not None:
+            return False
+        try:
+            self._outbox.put_nowait(text)
+            return True
+        except asyncio.QueueFull:
+            self.closed_reason = f"client too slow: {self.max_pending} messages were waiting"
+            self._done.set()
+            return False
+
+    def send_json(self, message: dict[str, Any]) -> bool:
+        return self.offer(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    async def run_writer(self) -> None:
+        """Drain the outbox until the connection ends; close it when the client fell behind."""
+        drain = asyncio.ensure_future(self._drain())
+        done = asyncio.ensure_future(self._done.wait())
+        try:
+            await asyncio.wait({drain, done}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            drain.cancel()
+            done.cancel()
+            await asyncio.gather(drain, done, return_exceptions=True)
+        if self.closed_reason is not None:
+            await self._close(SLOW_CLIENT_CLOSE_CODE, self.closed_reason)
+
+    async def _drain(self) -> None:
+        while True:
+            text = await self._outbox.get()
+            if text is None:
+                return
+            await self._send(text)
+
+    def finish(self) -> None:
+        """The connection ended: stop the writer."""
+        self._done.set()
+
+
+class StreamHub:
+    def __init__(self) -> None:
+        self._rooms: dict[RoomKey, set[ClientChannel]] = {}
+        # channel -> subscription id -> room, so leave and disconnect find what to undo
+        self._subscriptions: dict[ClientChannel, dict[str, RoomKey]] = {}
+
+    def subscribe(self, channel: ClientChannel, subscription_id: str, room: RoomKey) -> None:
+        subs = self._subscriptions.setdefault(channel, {})
+        previous = subs.get(subscription_id)
+        if previous is not None:
+            self._leave_room(channel, subscription_id, previous)
+        subs[subscription_id] = room
+        self._rooms.setdefault(room, set()).add(channel)
+
+    def unsubscribe(self, channel: ClientChannel, subscription_id: str) -> bool:
+        room = self._subscriptions.get(channel, {}).get(subscription_id)
+        if room is None:
+            return False
+        self._leave_room(channel, subscription_id, room)
+        return True
+
+    def _leave_room(self, channel: ClientChannel, subscription_id: str, room: RoomKey) -> None:
+        subs = self._subscriptions.get(channel, {})
+        subs.pop(subscription_id, None)
+        if room in subs.values():
+            return  # another subscription of this channel still needs the room
+        members = self._rooms.get(room)
+        if members is not None:
+            members.discard(channel)
+            if not members:
+                del self._rooms[room]
+
+    def drop(self, channel: ClientChannel) -> None:
+        for subscription_id, room in list(self._subscriptions.get(channel, {}).items()):
+            self._leave_room(channel, subscription_id, room)
+        self._subscriptions.pop(channel, None)
+
+    def publish(self, stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> int:
+        """Push one change to the group's room and, for an item, to the item's room; returns receivers."""
+        targets: set[ClientChannel] = set(self._rooms.get((stream, group, None), ()))
+        if item_id is not None:
+            targets |= self._rooms.get((stream, group, item_id), set())
+        if not targets:
+            return 0
+        text = json.dumps(change_message(stream, group, item_id, event), separators=(",", ":"), ensure_ascii=False)
+        delivered = 0
+        for channel in targets:
+            if channel.offer(text):
+                delivered += 1
+        return delivered
+
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
