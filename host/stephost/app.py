@@ -95,6 +95,7 @@ class HostSettings:
             cors=cors,
             emit_endpoint=emit if emit is not None else self.mode == "dev",
             admin_api=self.admin_api if self.admin_api is not None else self.mode == "dev",
+            stream_client_max_pending=project.stream_max_pending,
         )
 
 

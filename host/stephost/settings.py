@@ -44,6 +44,8 @@ class ProjectSettings:
     emit_endpoint: bool | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cron_timezone: str = "UTC"
+    # A stream client this many messages behind is disconnected.
+    stream_max_pending: int = 1000
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -92,7 +94,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "retry"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "retry", "streams"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -120,6 +122,18 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
                 settings = replace(settings, cron_timezone=zone)
             except (ZoneInfoNotFoundError, ValueError, TypeError):
                 problems.append(_problem("cron.timezone", f"is not a known time zone: {zone!r}"))
+    streams = raw.get("streams")
+    if streams is not None:
+        if not isinstance(streams, dict):
+            problems.append(_problem("streams", f'must be an object like {{"maxPending": 1000}}, got {streams!r}'))
+        else:
+            for key in sorted(set(streams) - {"maxPending"}):
+                problems.append(_problem(f"streams.{key}", "is not a known field (maxPending)"))
+            pending = streams.get("maxPending", 1000)
+            if not isinstance(pending, int) or isinstance(pending, bool) or pending < 1:
+                problems.append(_problem("streams.maxPending", f"must be a positive whole number, got {pending!r}"))
+            else:
+                settings = replace(settings, stream_max_pending=pending)
     return settings, problems
 
 

@@ -1,21 +1,30 @@
-// Imports the one step file this worker runs and finds its config and handler.
-// TypeScript and ESM/CJS interop are tsx's job (the loader Motia itself uses for
-// .js steps); this module only decides what counts as a step.
+// Imports the one file this worker runs and finds what the host may call in it:
+// a step's config and handler, a stream file's config and canAccess, or the
+// project config's (motia.config.ts) streamAuth.authenticate. TypeScript and
+// ESM/CJS interop are tsx's job (the loader Motia itself uses for .js steps);
+// this module only decides what counts as a step.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire, register as registerHooks } from 'node:module';
-import { extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { register as registerTsxCjs } from 'tsx/cjs/api';
 import { register as registerTsxEsm } from 'tsx/esm/api';
 import { middlewareOf, serialiseConfig, type StepConfig } from './config.js';
 import { CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, StepError } from './errors.js';
-import { isLentSpecifier, isMotiaSpecifier } from './motia-names.js';
+import { isLentSpecifier, namesImportedFrom, stubKindOf } from './motia-names.js';
 import { createSchemaConverter, type SchemaConverter } from './schema.js';
 
 export type Handler = (...args: unknown[]) => unknown;
 export type Middleware = (req: unknown, ctx: unknown, next: () => Promise<unknown>) => unknown;
+
+/**
+ * What the file is: a step, a stream file (`*.stream.ts`: config, optional
+ * canAccess, no handler) or the project's stream auth file (`motia.config.ts`:
+ * `streamAuth.authenticate`).
+ */
+export type FileKind = 'step' | 'stream' | 'streamAuth';
 
 export interface LoadedStep {
   file: string;
@@ -23,10 +32,18 @@ export interface LoadedStep {
   displayName: string;
   projectRoot: string;
   language: 'typescript' | 'javascript';
+  kind: FileKind;
+  /** The step's or stream's config; the project config for `streamAuth`. */
   config: StepConfig;
-  /** Undefined only for steps that never run (noop steps, stream files). */
+  /** Undefined only for steps that never run (noop steps, stream files, the stream auth file). */
   handler: Handler | undefined;
   middleware: Middleware[];
+  /** Stream files: `config.canAccess(subscription, authContext)`, when given. */
+  canAccess: Handler | undefined;
+  /** The stream auth file: `streamAuth.authenticate(request)`, when given. */
+  authenticate: Handler | undefined;
+  /** Hello.functions: the optional functions above that exist, by their Motia names. */
+  functions: string[];
   configJson: Record<string, unknown>;
   configBytes: Buffer;
   middlewareCount: number;
@@ -54,24 +71,48 @@ export function registerLoaders(projectRoot: string): void {
 }
 
 /**
- * require('motia') without motia installed -> the empty stub; require('zod')
- * without zod installed -> the SDK's own zod (see motia-names.ts).
+ * require('motia') without motia installed -> the motia stub; a missing
+ * `@motiadev/*` package -> the plugin stub; require('zod') without zod
+ * installed -> the SDK's own zod (see motia-names.ts).
  */
 function patchCjsMotiaResolution(): void {
   const mod = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const original = mod._resolveFilename;
-  const stub = fileURLToPath(new URL('./motia-stub.cjs', import.meta.url));
+  const stubs = {
+    motia: fileURLToPath(new URL('./motia-stub.cjs', import.meta.url)),
+    plugin: fileURLToPath(new URL('./motia-plugin-stub.cjs', import.meta.url)),
+  };
   const sdkRequire = createRequire(import.meta.url);
   mod._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
     try {
       return original.call(this, request, ...rest);
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw err;
-      if (isMotiaSpecifier(request)) return stub;
+      const kind = stubKindOf(request);
+      if (kind === 'plugin') registerPluginNames(request, rest[0]);
+      if (kind) return stubs[kind];
       if (isLentSpecifier(request)) return sdkRequire.resolve(request);
       throw err;
     }
   };
+}
+
+/** Shared with motia-plugin-stub.cts, which cannot import this ESM module. */
+const PLUGIN_STUB_NAMES = Symbol.for('stephost.motiaPluginStubNames');
+
+/** Records the names `parent` imports from `request`, so the plugin stub can list them. */
+function registerPluginNames(request: string, parent: unknown): void {
+  const filename = (parent as { filename?: unknown } | null | undefined)?.filename;
+  if (typeof filename !== 'string') return;
+  let source: string;
+  try {
+    source = readFileSync(filename, 'utf8');
+  } catch {
+    return; // property reads on the stub still work; only esbuild's copy would miss names
+  }
+  const store = globalThis as Record<symbol, unknown>;
+  const names = (store[PLUGIN_STUB_NAMES] ??= new Set<string>()) as Set<string>;
+  for (const name of namesImportedFrom(source, request)) names.add(name);
 }
 
 export function languageOf(file: string): 'typescript' | 'javascript' {
@@ -81,6 +122,16 @@ export function languageOf(file: string): 'typescript' | 'javascript' {
 /** Stream files have a config and no handler, like noop steps. */
 function isStreamFile(file: string): boolean {
   return /[._]stream\.[cm]?[jt]sx?$/i.test(file);
+}
+
+/** Motia's project config, which holds `streamAuth`: motia.config.ts/js/mjs/cjs. */
+export function isProjectConfigFile(file: string): boolean {
+  return /^motia\.config\.[cm]?[jt]s$/i.test(basename(file));
+}
+
+export function fileKindOf(file: string): FileKind {
+  if (isProjectConfigFile(file)) return 'streamAuth';
+  return isStreamFile(file) ? 'stream' : 'step';
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -103,6 +154,26 @@ function pick(ns: Record<string, unknown>, key: 'config' | 'handler'): unknown {
     if (isRecord(inner) && inner[key] !== undefined) return inner[key];
   }
   return undefined;
+}
+
+/**
+ * The project config: the default export (`export default defineConfig({...})`,
+ * `module.exports = {...}`), else a `config` named export. A TS file compiled to
+ * CommonJS arrives as its module object (`__esModule`), holding both one level down.
+ */
+function pickProjectConfig(ns: Record<string, unknown>): unknown {
+  let fallback = ns['default'];
+  let named = ns['config'];
+  if (isRecord(fallback) && fallback['__esModule'] === true) {
+    named ??= fallback['config'];
+    fallback = fallback['default'];
+  }
+  return fallback ?? named;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
 }
 
 function describe(error: unknown): string {
@@ -162,6 +233,10 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
     throw error;
   }
 
+  const kind = fileKindOf(file);
+  const converter = options.converter ?? createSchemaConverter(root);
+  if (kind === 'streamAuth') return streamAuthFile(ns, { file, displayName, root, converter });
+
   const config = pick(ns, 'config');
   if (config === undefined || config === null) {
     throw new StepError(CONFIG_MISSING, `${displayName}: the step file exports no \`config\``);
@@ -172,7 +247,7 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
   const stepConfig = config as StepConfig;
 
   const handler = pick(ns, 'handler');
-  const needsHandler = stepConfig['type'] !== 'noop' && !isStreamFile(file);
+  const needsHandler = stepConfig['type'] !== 'noop' && kind !== 'stream';
   if (handler !== undefined && typeof handler !== 'function') {
     throw new StepError(HANDLER_MISSING, `${displayName}: \`handler\` must be a function, got ${typeof handler}`);
   }
@@ -180,7 +255,13 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
     throw new StepError(HANDLER_MISSING, `${displayName}: the step file exports no \`handler\``);
   }
 
-  const converter = options.converter ?? createSchemaConverter(root);
+  // canAccess lives in a stream's config (as in Motia); like every function it
+  // is left out of the config JSON and reported in Hello.functions instead.
+  const canAccess = kind === 'stream' ? stepConfig['canAccess'] : undefined;
+  if (canAccess !== undefined && canAccess !== null && typeof canAccess !== 'function') {
+    throw new StepError(LOAD_ERROR, `${displayName}: config.canAccess must be a function, got ${typeName(canAccess)}`);
+  }
+
   let serialised;
   try {
     serialised = serialiseConfig(stepConfig, converter, displayName);
@@ -194,11 +275,89 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
     displayName,
     projectRoot: root,
     language: languageOf(file),
+    kind,
     config: stepConfig,
     handler: handler as Handler | undefined,
     middleware: middlewareOf(stepConfig, displayName) as Middleware[],
+    // Bound: Motia calls it as `config.canAccess(...)`.
+    canAccess: typeof canAccess === 'function' ? (canAccess as Handler).bind(stepConfig) : undefined,
+    authenticate: undefined,
+    functions: typeof canAccess === 'function' ? ['canAccess'] : [],
     configJson: serialised.json,
     configBytes: serialised.bytes,
     middlewareCount: serialised.middlewareCount,
+  };
+}
+
+interface FileInfo {
+  file: string;
+  displayName: string;
+  root: string;
+  converter: SchemaConverter;
+}
+
+/**
+ * The project config as the stream auth file. Only `streamAuth` matters to the
+ * host: its Hello config is `{type: 'streamAuth', contextSchema}`. Plugins,
+ * adapters, `app` and `redis` are Motia's own concerns and ignored. A config
+ * without streamAuth (or no export at all) is valid and offers no function.
+ */
+function streamAuthFile(ns: Record<string, unknown>, info: FileInfo): LoadedStep {
+  const { file, displayName, converter } = info;
+  const found = pickProjectConfig(ns);
+  const projectConfig = found ?? {};
+  if (typeof projectConfig !== 'object' || projectConfig === null || Array.isArray(projectConfig)) {
+    throw new StepError(
+      LOAD_ERROR,
+      `${displayName}: the default export must be the project config object ` +
+        `(export default defineConfig({...})), got ${typeName(projectConfig)}`,
+    );
+  }
+  const streamAuth = (projectConfig as Record<string, unknown>)['streamAuth'];
+  let authenticate: unknown;
+  let contextSchema: unknown = null;
+  if (streamAuth !== undefined && streamAuth !== null) {
+    if (typeof streamAuth !== 'object' || Array.isArray(streamAuth)) {
+      throw new StepError(
+        LOAD_ERROR,
+        `${displayName}: streamAuth must be an object {authenticate, contextSchema?}, got ${typeName(streamAuth)}`,
+      );
+    }
+    const auth = streamAuth as Record<string, unknown>;
+    authenticate = auth['authenticate'];
+    if (authenticate !== undefined && authenticate !== null && typeof authenticate !== 'function') {
+      throw new StepError(
+        LOAD_ERROR,
+        `${displayName}: streamAuth.authenticate must be a function, got ${typeName(authenticate)}`,
+      );
+    }
+    const schema = auth['contextSchema'];
+    if (schema !== undefined && schema !== null) {
+      try {
+        contextSchema = converter.convert(schema, 'output', `${displayName}: streamAuth.contextSchema`) ?? null;
+      } catch (err) {
+        const message = `${displayName}: cannot convert streamAuth.contextSchema: ${describe(err)}`;
+        throw new StepError(LOAD_ERROR, message, { cause: err });
+      }
+    }
+  }
+  const configJson = { type: 'streamAuth', contextSchema };
+  const text = JSON.stringify(configJson);
+  return {
+    file,
+    displayName,
+    projectRoot: info.root,
+    language: languageOf(file),
+    kind: 'streamAuth',
+    config: projectConfig as StepConfig,
+    handler: undefined,
+    middleware: [],
+    canAccess: undefined,
+    // Bound: Motia calls it as `streamAuth.authenticate(request)`.
+    authenticate: typeof authenticate === 'function' ? (authenticate as Handler).bind(streamAuth) : undefined,
+    functions: typeof authenticate === 'function' ? ['authenticate'] : [],
+    configJson: JSON.parse(text) as Record<string, unknown>,
+    configBytes: Buffer.from(text, 'utf8'),
+    middlewareCount: 0,
   };
 }

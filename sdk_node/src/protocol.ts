@@ -26,6 +26,8 @@ export interface Hello {
   config_json: Buffer;
   capabilities: Record<string, string>;
   middleware_count: number;
+  /** The optional functions the host may invoke: "canAccess", "authenticate". */
+  functions: string[];
 }
 
 export interface LoadFailure {
@@ -49,6 +51,8 @@ export interface ApiResponse {
 
 export interface Ok {
   response?: ApiResponse | null;
+  /** CAN_ACCESS and AUTHENTICATE: the function's return value as JSON. */
+  value_json?: Buffer;
 }
 
 export type InvocationResult =
@@ -124,7 +128,13 @@ export interface Welcome {
   capabilities: Record<string, string>;
 }
 
-export type TriggerKind = 'TRIGGER_KIND_UNSPECIFIED' | 'TRIGGER_KIND_API' | 'TRIGGER_KIND_EVENT' | 'TRIGGER_KIND_CRON';
+export type TriggerKind =
+  | 'TRIGGER_KIND_UNSPECIFIED'
+  | 'TRIGGER_KIND_API'
+  | 'TRIGGER_KIND_EVENT'
+  | 'TRIGGER_KIND_CRON'
+  | 'TRIGGER_KIND_CAN_ACCESS'
+  | 'TRIGGER_KIND_AUTHENTICATE';
 
 export interface Invoke {
   invocation_id: string;

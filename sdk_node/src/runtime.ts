@@ -6,9 +6,17 @@ import type { Connection, HostHandlers } from './connection.js';
 import { createContext, type ContextTransport } from './context.js';
 import { CANCELLED, HANDLER_ERROR, INTERNAL, INVALID_RESPONSE, StepError, toWireError, wireError } from './errors.js';
 import { invokeHandler, preflight } from './invoke.js';
-import { decodeJson } from './json.js';
+import { decodeJson, encodeJson } from './json.js';
 import type { LoadedStep } from './loader.js';
-import { PROTOCOL_VERSION, type Cancel, type Invoke, type InvocationResult, type LogLevel, type Welcome } from './protocol.js';
+import {
+  PROTOCOL_VERSION,
+  type Cancel,
+  type Invoke,
+  type InvocationResult,
+  type LogLevel,
+  type TriggerKind,
+  type Welcome,
+} from './protocol.js';
 import { toApiResponse, type ResponseOutcome } from './response.js';
 
 interface Running {
@@ -23,6 +31,25 @@ export interface RuntimeOptions {
   exit(code: number): void;
   /** Diagnostics of the runtime itself (not of the step): stderr, which the host captures. */
   diagnose?(message: string): void;
+}
+
+/** A finished invocation's result, shaped for its trigger. */
+export function toOutcome(trigger: TriggerKind, result: unknown): ResponseOutcome {
+  switch (trigger) {
+    case 'TRIGGER_KIND_API':
+      return toApiResponse(result);
+    case 'TRIGGER_KIND_CAN_ACCESS':
+      return { ok: { value_json: encodeJson(Boolean(result)) } };
+    case 'TRIGGER_KIND_AUTHENTICATE':
+      // The auth context; undefined (nothing returned) is null, i.e. anonymous.
+      try {
+        return { ok: { value_json: encodeJson(result) } };
+      } catch (err) {
+        return { error: toWireError(INVALID_RESPONSE, err, 'authenticate returned a value JSON cannot hold') };
+      }
+    default:
+      return { ok: {} };
+  }
 }
 
 export class WorkerRuntime implements HostHandlers {
@@ -97,7 +124,7 @@ export class WorkerRuntime implements HostHandlers {
     let outcome: ResponseOutcome;
     try {
       const result = await invokeHandler(this.step, invoke.trigger, payload, ctx);
-      outcome = invoke.trigger === 'TRIGGER_KIND_API' ? toApiResponse(result) : { ok: {} };
+      outcome = toOutcome(invoke.trigger, result);
     } catch (err) {
       // A refused ctx call left uncaught is still the handler's failure, but
       // its code (EMIT_NOT_DECLARED, ...) is kept visible in the message.

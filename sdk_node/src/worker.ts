@@ -169,6 +169,7 @@ async function main(): Promise<void> {
       config_json: loaded.configBytes,
       capabilities: { cancel: '1' },
       middleware_count: loaded.middlewareCount,
+      functions: loaded.functions,
     },
   });
 }

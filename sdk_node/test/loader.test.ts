@@ -16,6 +16,8 @@ const HELPER = join(SDK_ROOT, 'test', 'helpers', 'load-step.mjs');
 interface Loaded {
   ok: boolean;
   language?: string;
+  kind?: string;
+  functions?: string[];
   config?: Record<string, any>;
   middlewareCount?: number;
   result?: any;
@@ -191,6 +193,227 @@ describe('loader', () => {
     const loaded = await load('load-errors', 'steps/noop.step.ts');
     assert.equal(loaded.ok, true, loaded.message);
     assert.equal(loaded.config?.['type'], 'noop');
+  });
+
+  describe('stream files', () => {
+    const access = (groupId: string, authContext: unknown, id?: string) => ({
+      subscription: id === undefined ? { groupId } : { groupId, id },
+      authContext,
+    });
+
+    test('config with the zod schema converted, canAccess removed and reported in functions', async () => {
+      const loaded = await load('streams', 'steps/todo.stream.ts');
+      assert.equal(loaded.ok, true, loaded.message);
+      assert.equal(loaded.kind, 'stream');
+      assert.deepEqual(loaded.functions, ['canAccess']);
+      assert.deepEqual(Object.keys(loaded.config ?? {}).sort(), ['baseConfig', 'name', 'schema']);
+      assert.equal(loaded.config?.['schema'].type, 'object');
+      assert.deepEqual(loaded.config?.['schema'].required, ['id', 'title', 'done']);
+    });
+
+    test('CAN_ACCESS calls canAccess(subscription, authContext) and coerces to a boolean', async () => {
+      const cases: Array<[unknown, boolean]> = [
+        [access('user-7', { userId: '7' }), true],
+        [access('user-7', { userId: '8' }, 'item-1'), false],
+        [access('user-7', null), false],
+        [access('anything', { userId: '1', admin: true }), true], // canAccess returns 1
+      ];
+      for (const [payload, expected] of cases) {
+        const loaded = await load('streams', 'steps/todo.stream.ts', 'TRIGGER_KIND_CAN_ACCESS', payload);
+        assert.equal(loaded.ok, true, loaded.message);
+        assert.equal(loaded.result, expected, JSON.stringify(payload));
+      }
+    });
+
+    test('a plain canAccess in a default export, returning non-booleans', async () => {
+      const open = await load('streams', 'steps/sync.stream.js', 'TRIGGER_KIND_CAN_ACCESS', access('open', null));
+      assert.equal(open.ok, true, open.message);
+      assert.deepEqual(open.functions, ['canAccess']);
+      assert.equal(open.result, true);
+      const closed = await load('streams', 'steps/sync.stream.js', 'TRIGGER_KIND_CAN_ACCESS', access('shut', null));
+      assert.equal(closed.result, false);
+    });
+
+    test('no canAccess: no functions, and CAN_ACCESS allows', async () => {
+      const loaded = await load('streams', 'steps/public.stream.js', 'TRIGGER_KIND_CAN_ACCESS', access('g', null));
+      assert.equal(loaded.ok, true, loaded.message);
+      assert.deepEqual(loaded.functions, []);
+      assert.equal(loaded.config?.['description'], 'open to all');
+      assert.equal(loaded.result, true);
+    });
+
+    test('a throwing canAccess rejects with its error', async () => {
+      const loaded = await load('streams', 'steps/todo.stream.ts', 'TRIGGER_KIND_CAN_ACCESS', access('boom', null));
+      assert.equal(loaded.ok, false);
+      assert.equal(loaded.message, 'canAccess exploded');
+    });
+
+    test('a canAccess that is not a function is a LOAD_ERROR', async () => {
+      const root = tempProject({
+        'package.json': '{ "name": "s" }',
+        'steps/bad.stream.ts': "export const config = { name: 'bad', schema: {}, baseConfig: { storageType: 'default' }, canAccess: true }\n",
+      });
+      try {
+        const loaded = await loadIn(root, 'steps/bad.stream.ts');
+        assert.equal(loaded.ok, false);
+        assert.equal(loaded.code, 'LOAD_ERROR');
+        assert.match(loaded.message ?? '', /bad\.stream\.ts: config\.canAccess must be a function, got boolean/);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('the stream auth file (motia.config)', () => {
+    const request = (authorization?: string) => ({
+      headers: authorization === undefined ? {} : { authorization },
+      url: '/?authToken=x',
+    });
+
+    test('a CommonJS-compiled motia.config.ts with defineConfig and plugins, none installed', async () => {
+      const loaded = await load('streams', 'motia.config.ts', 'TRIGGER_KIND_AUTHENTICATE', request('Bearer ada'));
+      assert.equal(loaded.ok, true, loaded.message);
+      assert.equal(loaded.kind, 'streamAuth');
+      assert.equal(loaded.language, 'typescript');
+      assert.deepEqual(loaded.functions, ['authenticate']);
+      assert.equal(loaded.config?.['type'], 'streamAuth');
+      assert.deepEqual(Object.keys(loaded.config ?? {}).sort(), ['contextSchema', 'type']);
+      assert.equal(loaded.config?.['contextSchema'].type, 'object');
+      assert.deepEqual(loaded.config?.['contextSchema'].required, ['userId']);
+      assert.deepEqual(loaded.result, { userId: 'ada', admin: false });
+
+      const anonymous = await load('streams', 'motia.config.ts', 'TRIGGER_KIND_AUTHENTICATE', request());
+      assert.equal(anonymous.ok, true, anonymous.message);
+      assert.equal(anonymous.result, null);
+
+      const refused = await load('streams', 'motia.config.ts', 'TRIGGER_KIND_AUTHENTICATE', request('Basic x'));
+      assert.equal(refused.ok, false);
+      assert.equal(refused.message, 'bad token');
+    });
+
+    const esmTs = `
+      import { defineConfig } from 'motia'
+      import logsPlugin from '@motiadev/plugin-logs/plugin'
+      import * as observability from '@motiadev/plugin-observability/plugin'
+      import { RedisStreamAdapterManager, RedisStateAdapter } from '@motiadev/adapter-redis-streams'
+      const plugins = [logsPlugin, observability.default]
+      const made = plugins.map((p) => p({} as any))
+      export default defineConfig({
+        plugins,
+        adapters: { streams: new RedisStreamAdapterManager({}), state: RedisStateAdapter() },
+        streamAuth: {
+          contextSchema: { type: 'object', properties: { userId: { type: 'string' } } },
+          authenticate(request: { headers: Record<string, string> }) {
+            return { userId: request.headers.authorization, made }
+          },
+        },
+      })
+    `;
+    const variants: Array<[string, Record<string, string>]> = [
+      ['an ESM motia.config.ts ("type": "module")', { 'package.json': '{ "name": "p", "type": "module" }', 'motia.config.ts': esmTs }],
+      ['a CommonJS motia.config.ts', { 'package.json': '{ "name": "p" }', 'motia.config.ts': esmTs }],
+      [
+        'a motia.config.ts with a `config` named export and a plain object',
+        {
+          'package.json': '{ "name": "p", "type": "module" }',
+          'motia.config.ts': esmTs.replace('export default defineConfig(', 'export const config = (').replace(/^.*from 'motia'$/m, ''),
+        },
+      ],
+      [
+        'a CommonJS motia.config.js with require()',
+        {
+          'package.json': '{ "name": "p" }',
+          'motia.config.js': `
+            const { defineConfig } = require('motia')
+            const logs = require('@motiadev/plugin-logs/plugin')
+            const { BullMQEventAdapter } = require('@motiadev/adapter-bullmq-events')
+            const made = [logs.default({}), logs({})]
+            module.exports = defineConfig({
+              plugins: [logs.default],
+              adapters: { events: new BullMQEventAdapter({}) },
+              streamAuth: { authenticate: (request) => ({ userId: request.headers.authorization, made }) },
+            })
+          `,
+        },
+      ],
+      [
+        'a motia.config.mjs importing motia as a namespace',
+        {
+          'package.json': '{ "name": "p" }',
+          'motia.config.mjs': `
+            import * as motia from 'motia'
+            import logs from '@motiadev/plugin-logs/plugin'
+            const made = [logs({})]
+            export default motia.defineConfig({
+              plugins: [logs],
+              streamAuth: { authenticate: async (request) => ({ userId: request.headers.authorization, made }) },
+            })
+          `,
+        },
+      ],
+    ];
+    for (const [name, files] of variants) {
+      test(`${name}, without node_modules`, async () => {
+        const root = tempProject(files);
+        const file = Object.keys(files).find((f) => f.startsWith('motia.config')) as string;
+        try {
+          const loaded = await loadIn(root, file, 'TRIGGER_KIND_AUTHENTICATE', request('u1'));
+          assert.equal(loaded.ok, true, `${loaded.message}\n${loaded.stack}`);
+          assert.equal(loaded.kind, 'streamAuth');
+          assert.deepEqual(loaded.functions, ['authenticate']);
+          assert.deepEqual(loaded.result.userId, 'u1');
+          assert.ok(loaded.result.made.every((m: unknown) => JSON.stringify(m) === '{}'), 'plugins are no-ops returning {}');
+          const schema = loaded.config?.['contextSchema'];
+          if (file.endsWith('.ts')) assert.deepEqual(schema, { type: 'object', properties: { userId: { type: 'string' } } });
+          else assert.equal(schema, null);
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
+      });
+    }
+
+    test('a config without streamAuth, or without any export, offers no function', async () => {
+      const root = tempProject({
+        'package.json': '{ "name": "p" }',
+        'motia.config.ts': "import { defineConfig } from 'motia'\nimport x from '@motiadev/plugin-logs/plugin'\nexport default defineConfig({ plugins: [x] })\n",
+        'empty/motia.config.js': '// nothing here\n',
+      });
+      try {
+        for (const file of ['motia.config.ts', 'empty/motia.config.js']) {
+          const loaded = await loadIn(root, file);
+          assert.equal(loaded.ok, true, `${file}: ${loaded.message}`);
+          assert.deepEqual(loaded.functions, []);
+          assert.deepEqual(loaded.config, { type: 'streamAuth', contextSchema: null });
+        }
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    test('a malformed streamAuth is a LOAD_ERROR naming the field', async () => {
+      const root = tempProject({
+        'package.json': '{ "name": "p" }',
+        'a/motia.config.ts': "export default { streamAuth: { authenticate: 'yes' } }\n",
+        'b/motia.config.ts': 'export default { streamAuth: true }\n',
+        'c/motia.config.ts': 'export default 42\n',
+      });
+      try {
+        const expected: Array<[string, RegExp]> = [
+          ['a/motia.config.ts', /streamAuth\.authenticate must be a function, got string/],
+          ['b/motia.config.ts', /streamAuth must be an object/],
+          ['c/motia.config.ts', /default export must be the project config object .*got number/],
+        ];
+        for (const [file, message] of expected) {
+          const loaded = await loadIn(root, file);
+          assert.equal(loaded.ok, false, file);
+          assert.equal(loaded.code, 'LOAD_ERROR');
+          assert.match(loaded.message ?? '', message);
+          assert.ok(loaded.message?.startsWith(file), loaded.message);
+        }
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
   });
 
   describe('failures', () => {

@@ -190,6 +190,34 @@ function apiInvoke(id: string, body: unknown, headers: Record<string, string> = 
   };
 }
 
+function triggerInvoke(id: string, trigger: string, payload: unknown): Record<string, unknown> {
+  return {
+    invoke: { invocation_id: id, trigger, payload_json: json(payload), trace_id: `trace-${id}`, deadline_unix_ms: 0, attempt: 1 },
+  };
+}
+
+const canAccessInvoke = (id: string, groupId: string, authContext: unknown, itemId?: string) =>
+  triggerInvoke(id, 'TRIGGER_KIND_CAN_ACCESS', {
+    subscription: itemId === undefined ? { groupId } : { groupId, id: itemId },
+    authContext,
+  });
+
+const authenticateInvoke = (id: string, headers: Record<string, string>) =>
+  triggerInvoke(id, 'TRIGGER_KIND_AUTHENTICATE', { headers, url: '/streams?x=1' });
+
+/** The JSON value of an Ok result (CAN_ACCESS, AUTHENTICATE). */
+function okValue(result: Record<string, any>): unknown {
+  assert.equal(result['outcome'], 'ok', JSON.stringify(result));
+  return parse(result['ok'].value_json);
+}
+
+async function drainAndExit(host: { stream: Stream; inbox: Inbox; ended: Promise<void> }, worker: Worker): Promise<void> {
+  host.stream.write({ drain: { deadline_unix_ms: Date.now() + 10_000 } });
+  await host.inbox.kind('drained');
+  await host.ended;
+  assert.equal(await worker.exitCode(), 0, worker.output);
+}
+
 describe('worker protocol', () => {
   const host = new FakeHost();
   before(() => host.start());
@@ -302,6 +330,101 @@ describe('worker protocol', () => {
       inbox.take((m) => m.kind === 'result' && m['result'].invocation_id === 'inv-3', 'a second result', 100),
       /timed out/,
     );
+  });
+
+  test('a stream file: Hello with functions, CAN_ACCESS answered by canAccess', async () => {
+    const project = join(FIXTURES, 'streams');
+    const worker = host.spawnWorker(project, 'steps/todo.stream.ts');
+    const session = await host.nextSession();
+    const { stream, inbox } = session;
+
+    const hello = (await inbox.kind('hello'))['hello'];
+    assert.equal(hello.language, 'typescript');
+    assert.deepEqual(hello.functions, ['canAccess']);
+    assert.equal(hello.middleware_count, 0);
+    const config = parse(hello.config_json) as Record<string, any>;
+    assert.deepEqual(Object.keys(config).sort(), ['baseConfig', 'name', 'schema']);
+    assert.equal(config['name'], 'todo');
+    assert.deepEqual(config['baseConfig'], { storageType: 'default' });
+    assert.equal(config['schema'].$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.deepEqual(config['schema'].required, ['id', 'title', 'done']);
+    stream.write({ welcome: { protocol_version: 1, step_name: 'todo', stream_names: ['todo'], max_message_bytes: 0 } });
+
+    // By the subscription's groupId and the authContext; several at once.
+    stream.write(canAccessInvoke('ca-member', 'user-7', { userId: '7' }));
+    stream.write(canAccessInvoke('ca-other', 'user-7', { userId: '8' }, 'item-1'));
+    stream.write(canAccessInvoke('ca-anonymous', 'user-7', null));
+    stream.write(canAccessInvoke('ca-admin', 'user-1', { userId: '9', admin: true }));
+    assert.equal(okValue((await inbox.result('ca-member'))['result']), true);
+    assert.equal(okValue((await inbox.result('ca-other'))['result']), false);
+    assert.equal(okValue((await inbox.result('ca-anonymous'))['result']), false);
+    assert.equal(okValue((await inbox.result('ca-admin'))['result']), true, 'a truthy result is sent as true');
+
+    // A throwing canAccess: HANDLER_ERROR with the stack (the host denies the join).
+    stream.write(canAccessInvoke('ca-boom', 'boom', { userId: '7' }));
+    const boom = (await inbox.result('ca-boom'))['result'];
+    assert.equal(boom.outcome, 'error');
+    assert.equal(boom.error.code, 'HANDLER_ERROR');
+    assert.equal(boom.error.name, 'RangeError');
+    assert.equal(boom.error.message, 'canAccess exploded');
+    assert.match(boom.error.stack, /todo\.stream\.ts/);
+
+    // Stream files have no handler.
+    stream.write(apiInvoke('api-on-stream', {}));
+    const api = (await inbox.result('api-on-stream'))['result'];
+    assert.equal(api.error.code, 'HANDLER_MISSING');
+
+    await drainAndExit(session, worker);
+    // console output inside canAccess goes to stdout, which the host captures.
+    assert.match(worker.output, /canAccess user-7\/item-1/);
+  });
+
+  test('a stream file without canAccess allows every join', async () => {
+    const worker = host.spawnWorker(join(FIXTURES, 'streams'), 'steps/public.stream.js');
+    const session = await host.nextSession();
+    const hello = (await session.inbox.kind('hello'))['hello'];
+    assert.equal(hello.language, 'javascript');
+    assert.deepEqual(hello.functions, []);
+    assert.equal((parse(hello.config_json) as Record<string, any>)['schema'].required[0], 'text');
+    session.stream.write({ welcome: { protocol_version: 1, step_name: 'public', stream_names: [], max_message_bytes: 0 } });
+    session.stream.write(canAccessInvoke('open', 'any', null));
+    assert.equal(okValue((await session.inbox.result('open'))['result']), true);
+    await drainAndExit(session, worker);
+  });
+
+  test('motia.config.ts with defineConfig and plugins not installed: AUTHENTICATE', async () => {
+    const project = join(FIXTURES, 'streams');
+    const worker = host.spawnWorker(project, 'motia.config.ts');
+    const session = await host.nextSession();
+    const { stream, inbox } = session;
+
+    const hello = (await inbox.kind('hello'))['hello'];
+    assert.equal(hello.language, 'typescript');
+    assert.deepEqual(hello.functions, ['authenticate']);
+    const config = parse(hello.config_json) as Record<string, any>;
+    assert.deepEqual(Object.keys(config).sort(), ['contextSchema', 'type']);
+    assert.equal(config['type'], 'streamAuth');
+    assert.equal(config['contextSchema'].type, 'object');
+    assert.deepEqual(config['contextSchema'].required, ['userId']);
+    stream.write({ welcome: { protocol_version: 1, step_name: 'streamAuth', stream_names: [], max_message_bytes: 0 } });
+
+    stream.write(authenticateInvoke('auth-ada', { authorization: 'Bearer ada' }));
+    stream.write(authenticateInvoke('auth-none', {}));
+    stream.write(authenticateInvoke('auth-bad', { authorization: 'Basic xyz' }));
+    assert.deepEqual(okValue((await inbox.result('auth-ada'))['result']), { userId: 'ada', admin: false });
+    assert.equal(okValue((await inbox.result('auth-none'))['result']), null, 'null is anonymous');
+    const bad = (await inbox.result('auth-bad'))['result'];
+    assert.equal(bad.outcome, 'error');
+    assert.equal(bad.error.code, 'HANDLER_ERROR');
+    assert.equal(bad.error.message, 'bad token');
+    assert.match(bad.error.stack, /motia\.config\.ts/);
+
+    // The auth file answers nothing else.
+    stream.write(canAccessInvoke('ca-on-auth', 'g', null));
+    assert.equal((await inbox.result('ca-on-auth'))['result'].error.code, 'INTERNAL');
+
+    await drainAndExit(session, worker);
+    assert.match(worker.output, /authenticate \/streams\?x=1/);
   });
 
   test('a step that cannot load sends LoadFailure and exits 1', async () => {

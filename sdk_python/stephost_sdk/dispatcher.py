@@ -1,9 +1,10 @@
 """Runs the invocations the host sends, concurrently, one result each.
 
 Each Invoke becomes a task in the session's task group with its own Context and
-Bridge. Cancel cancels that task and answers CANCELLED; Drain refuses new work
-and waits for the in-flight tasks, cancelling those still running at the drain
-deadline so that Drained is sent before the host's kill.
+Bridge (for a stream file the task runs canAccess instead of a handler). Cancel
+cancels that task and answers CANCELLED; Drain refuses new work and waits for
+the in-flight tasks, cancelling those still running at the drain deadline so
+that Drained is sent before the host's kill.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any, Final, Protocol
 
 from .bridge import Bridge
 from .context import Context, CtxChannel
-from .errors import CANCELLED, HANDLER_MISSING
-from .invoke import run_invocation
-from .messages import ErrorInfo, Failed, Invocation, Outcome
+from .errors import CANCELLED, HANDLER_MISSING, INTERNAL
+from .invoke import run_can_access, run_invocation
+from .messages import ErrorInfo, Failed, Invocation, Outcome, Trigger
 
 DRAIN_MARGIN_S: Final = 0.25
 
@@ -47,8 +48,13 @@ class Dispatcher:
         tasks: asyncio.TaskGroup,
         executor: concurrent.futures.Executor | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        is_stream: bool = False,
+        can_access: Callable[..., Any] | None = None,
     ) -> None:
         self._handler = handler
+        self._is_stream = is_stream
+        self._can_access = can_access
         self._middleware = tuple(middleware)
         self._sink = sink
         self._tasks = tasks
@@ -73,8 +79,9 @@ class Dispatcher:
         if self._draining:
             self._refuse(invocation_id, ErrorInfo(CANCELLED, "the worker is draining and accepts no new work"))
             return
-        if self._handler is None:
-            self._refuse(invocation_id, ErrorInfo(HANDLER_MISSING, "this step has no handler (noop step)"))
+        problem = self._preflight(invocation.trigger)
+        if problem is not None:
+            self._refuse(invocation_id, problem)
             return
         if invocation_id in self._running:
             # A duplicate id would make two results for one Invoke ambiguous.
@@ -82,7 +89,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         bridge = Bridge(loop, self._executor)
         context = Context(invocation, self._sink, bridge, self._stream_names, self._clock)
-        task = self._tasks.create_task(self._run(self._handler, invocation, context, bridge))
+        task = self._tasks.create_task(self._run(invocation, context, bridge))
         self._running[invocation_id] = _Running(task, context)
         self._idle.clear()
 
@@ -115,13 +122,42 @@ class Dispatcher:
             self.cancel_all("the drain deadline passed")
             await self._idle.wait()
 
+    def _preflight(self, trigger: Trigger) -> ErrorInfo | None:
+        """Why this worker cannot run `trigger` at all; None when it can.
+
+        These are not the user's errors, so they carry their own codes rather
+        than HANDLER_ERROR.
+        """
+        if trigger is Trigger.CAN_ACCESS:
+            if not self._is_stream:
+                return ErrorInfo(
+                    INTERNAL, "this worker runs a step, not a stream file; only stream files answer CAN_ACCESS"
+                )
+            return None
+        if trigger is Trigger.AUTHENTICATE:
+            return ErrorInfo(
+                INTERNAL,
+                "only the project's stream auth file (motia.config.ts/js, run by a Node worker) answers AUTHENTICATE",
+            )
+        if self._handler is None:
+            what = "this stream file has no handler" if self._is_stream else "this step has no handler (noop step)"
+            return ErrorInfo(HANDLER_MISSING, what)
+        return None
+
     def _refuse(self, invocation_id: str, error: ErrorInfo) -> None:
         self._sink.send_result(invocation_id, Failed(error))
 
-    async def _run(self, handler: Callable[..., Any], invocation: Invocation, context: Context, bridge: Bridge) -> None:
+    async def _call(self, invocation: Invocation, context: Context, bridge: Bridge) -> Outcome:
+        if invocation.trigger is Trigger.CAN_ACCESS:
+            return await run_can_access(self._can_access, invocation, bridge)
+        # _preflight made sure there is a handler for every other trigger.
+        assert self._handler is not None
+        return await run_invocation(self._handler, self._middleware, invocation, context, bridge)
+
+    async def _run(self, invocation: Invocation, context: Context, bridge: Bridge) -> None:
         invocation_id = invocation.invocation_id
         try:
-            outcome = await run_invocation(handler, self._middleware, invocation, context, bridge)
+            outcome = await self._call(invocation, context, bridge)
             await context.settle()
         except asyncio.CancelledError:
             running = self._running.get(invocation_id)

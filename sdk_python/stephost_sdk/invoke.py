@@ -1,8 +1,9 @@
 """Run one invocation of the user's step: middleware, handler, result mapping.
 
 The calling conventions are Motia's: API `handler(req, context)` after the
-middleware chain, event `handler(data, context)`, cron `handler(context)`. Every
-user function may be `async def` or plain (see bridge.py).
+middleware chain, event `handler(data, context)`, cron `handler(context)`, and a
+stream file's `canAccess(subscription, auth_context)`. Every user function may be
+`async def` or plain (see bridge.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import concurrent.futures
 import os
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
+from . import encoding
 from .bridge import Bridge
 from .context import Context
 from .errors import HANDLER_ERROR, InvalidResponseError
@@ -47,6 +49,29 @@ async def run_invocation(
         return Ok()
     except InvalidResponseError as exc:
         return Failed(ErrorInfo(exc.code, exc.message, name=type(exc).__name__))
+    except Exception as exc:
+        return Failed(handler_error(exc))
+
+
+# A stream without canAccess is open to everyone, as in Motia.
+_ALLOWED: Final = b"true"
+
+
+async def run_can_access(can_access: Callable[..., Any] | None, invocation: Invocation, bridge: Bridge) -> Outcome:
+    """Ask a stream's canAccess whether a subscription may join; never raises an
+    Exception.
+
+    The payload is `{"subscription": {"groupId", "id"?}, "authContext": ...}`;
+    canAccess gets both as plain values (dicts, None) and nothing else. Its result
+    is coerced with bool(), as Motia does, and sent as JSON `true`/`false`. An
+    exception becomes HANDLER_ERROR, which the host reads as a denial.
+    """
+    if can_access is None:
+        return Ok(value_json=_ALLOWED)
+    payload = invocation.payload if isinstance(invocation.payload, dict) else {}
+    try:
+        allowed = await bridge.call_user(can_access, payload.get("subscription"), payload.get("authContext"))
+        return Ok(value_json=encoding.dumps(bool(allowed)))
     except Exception as exc:
         return Failed(handler_error(exc))
 

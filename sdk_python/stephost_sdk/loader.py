@@ -1,5 +1,9 @@
 """Import one step file the way a project expects it to be imported.
 
+Stream files (`*_stream.py`) load the same way; they need no handler, and their
+`config["canAccess"]`, when present, is the function the host calls to check a
+subscription.
+
 Steps use both relative imports (`from .helpers import x`, `from ..services import
 y`) and absolute project imports (`from src.services.x import y`). Both work when
 the project root is on sys.path and the file is imported under its dotted name
@@ -34,13 +38,26 @@ _PROJECT_FOLDERS = ("src", "steps")
 
 @dataclass(frozen=True)
 class LoadedStep:
-    """A step file's module with its `config` and `handler` (None for noop)."""
+    """A step file's module with its `config` and `handler` (None for noop steps
+    and stream files); for a stream file, its `canAccess` (None when absent)."""
 
     file: Path
     module_name: str
     module: ModuleType
     config: dict[str, Any]
     handler: Callable[..., Any] | None
+    is_stream: bool = False
+    can_access: Callable[..., Any] | None = None
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Hello.functions: the optional functions the host may invoke."""
+        return ("canAccess",) if self.can_access is not None else ()
+
+
+def is_stream_file(path: Path) -> bool:
+    """Stream files are named `*_stream.py` (Motia's Python convention)."""
+    return path.name.endswith("_stream.py")
 
 
 def module_name_for(step_file: Path, project_root: Path) -> str:
@@ -58,7 +75,8 @@ def load_step(step_file: Path, project_root: Path) -> LoadedStep:
     Raises LoadError: LOAD_ERROR when the file does not import (the message names
     the file and the error, `stack` holds the traceback), CONFIG_MISSING when it
     has no `config` dict, HANDLER_MISSING when a non-noop step has no callable
-    `handler`.
+    `handler` (stream files need none), LOAD_ERROR when a stream's
+    `config["canAccess"]` is not callable.
     """
     step_file = step_file.resolve()
     project_root = project_root.resolve()
@@ -104,15 +122,22 @@ def load_step(step_file: Path, project_root: Path) -> LoadedStep:
             f"{step_file}: `config` must be a dict, got {type(config).__name__}",
         )
 
+    stream = is_stream_file(step_file)
     handler = getattr(module, "handler", None)
     if handler is not None and not callable(handler):
         raise LoadError(HANDLER_MISSING, f"{step_file}: `handler` must be a function, got {type(handler).__name__}")
-    if handler is None and config.get("type") != "noop":
+    if handler is None and config.get("type") != "noop" and not stream:
         raise LoadError(
             HANDLER_MISSING,
             f"{step_file}: the step file defines no module-level `handler` (only steps of type 'noop' may omit it)",
         )
-    return LoadedStep(step_file, name, module, config, handler)
+    can_access = config.get("canAccess") if stream else None
+    if can_access is not None and not callable(can_access):
+        raise LoadError(
+            LOAD_ERROR,
+            f"{step_file}: config['canAccess'] must be a function, got {type(can_access).__name__}",
+        )
+    return LoadedStep(step_file, name, module, config, handler, stream, can_access)
 
 
 def _import(name: str, step_file: Path, project_root: Path) -> ModuleType:

@@ -16,6 +16,10 @@ class Trigger(enum.Enum):
     API = "api"
     EVENT = "event"
     CRON = "cron"
+    # Stream files: canAccess(subscription, auth_context).
+    CAN_ACCESS = "can_access"
+    # The project's stream auth file (motia.config.ts/js; Node workers only).
+    AUTHENTICATE = "authenticate"
 
 
 class BodyKind(enum.Enum):
@@ -63,9 +67,11 @@ class ErrorInfo:
 @dataclass(frozen=True)
 class Ok:
     """A finished invocation; `response` is None for event and cron steps and
-    for API handlers that returned nothing."""
+    for API handlers that returned nothing. `value_json` is the JSON result of a
+    CAN_ACCESS (or AUTHENTICATE) invocation, None for every other trigger."""
 
     response: ApiResponse | None = None
+    value_json: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class Session:
                 self._connection,
                 tasks,
                 self._executor,
+                is_stream=self._step.is_stream,
+                can_access=self._step.can_access,
             )
             writer = tasks.create_task(self._connection.write_loop(), name="stephost-writer")
             reader = tasks.create_task(self._read(dispatcher, tasks), name="stephost-reader")

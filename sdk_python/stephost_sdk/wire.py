@@ -6,6 +6,7 @@ the SDK sees `messages.py` dataclasses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from stephost_proto.v1 import worker_pb2 as pb
@@ -34,6 +35,8 @@ _TRIGGERS = {
     pb.TRIGGER_KIND_API: Trigger.API,
     pb.TRIGGER_KIND_EVENT: Trigger.EVENT,
     pb.TRIGGER_KIND_CRON: Trigger.CRON,
+    pb.TRIGGER_KIND_CAN_ACCESS: Trigger.CAN_ACCESS,
+    pb.TRIGGER_KIND_AUTHENTICATE: Trigger.AUTHENTICATE,
 }
 _BODY_KINDS = {
     BodyKind.JSON: pb.BODY_KIND_JSON,
@@ -110,6 +113,7 @@ def hello(
     sdk_name: str,
     sdk_version: str,
     capabilities: dict[str, str],
+    functions: Sequence[str] = (),
 ) -> Any:
     return pb.WorkerMessage(
         hello=pb.Hello(
@@ -121,6 +125,7 @@ def hello(
             config_json=config_json,
             capabilities=capabilities,
             middleware_count=middleware_count,
+            functions=list(functions),
         )
     )
 
@@ -135,6 +140,8 @@ def result(invocation_id: str, outcome: Outcome) -> Any:
     ok = pb.Ok()
     if outcome.response is not None:
         ok.response.CopyFrom(_response(outcome.response))
+    if outcome.value_json is not None:
+        ok.value_json = outcome.value_json
     return pb.WorkerMessage(result=pb.InvocationResult(invocation_id=invocation_id, ok=ok))
 
 

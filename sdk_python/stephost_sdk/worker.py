@@ -117,6 +117,7 @@ async def serve(env: WorkerEnv, executor: concurrent.futures.Executor) -> int:
                 SDK_NAME,
                 SDK_VERSION,
                 dict(CAPABILITIES),
+                step.functions,
             )
         )
         return await Session(connection, step, config.middleware, executor).run()

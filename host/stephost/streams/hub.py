@@ -9,6 +9,7 @@ with a reason instead of growing the host's memory or stalling everyone else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from typing import Any
 RoomKey = tuple[str, str, str | None]
 DEFAULT_MAX_PENDING = 1000
 SLOW_CLIENT_CLOSE_CODE = 1008  # policy violation: the client does not keep up
+CLOSE_TIMEOUT_S = 5.0
 
 
 def change_message(stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +73,10 @@ class ClientChannel:
             done.cancel()
             await asyncio.gather(drain, done, return_exceptions=True)
         if self.closed_reason is not None:
-            await self._close(SLOW_CLIENT_CLOSE_CODE, self.closed_reason)
+            # The close frame queues behind what the client never read; do not wait forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await self._close(SLOW_CLIENT_CLOSE_CODE, self.closed_reason)
 
     async def _drain(self) -> None:
         while True:

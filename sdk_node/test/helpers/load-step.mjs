@@ -4,7 +4,7 @@
 // against a ctx whose calls are recorded and answered with null.
 //
 // usage (cwd = the project root, like the host):
-//   node load-step.mjs <step file> [TRIGGER_KIND_API|EVENT|CRON] [payload json]
+//   node load-step.mjs <step file> [TRIGGER_KIND_API|EVENT|CRON|CAN_ACCESS|AUTHENTICATE] [payload json]
 
 import { createContext } from '../../dist/context.js'
 import { invokeHandler } from '../../dist/invoke.js'
@@ -18,7 +18,14 @@ const [file, trigger, payload] = process.argv.slice(2)
 let out
 try {
   const step = await loadStep(file, process.cwd())
-  out = { ok: true, language: step.language, config: step.configJson, middlewareCount: step.middlewareCount }
+  out = {
+    ok: true,
+    language: step.language,
+    kind: step.kind,
+    functions: step.functions,
+    config: step.configJson,
+    middlewareCount: step.middlewareCount,
+  }
   if (trigger) {
     const calls = []
     const logs = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import time
 from typing import Any
 
@@ -101,3 +103,127 @@ async def test_a_noop_step_answers_every_invoke_with_handler_missing() -> None:
 
     noop = sink.results["noop"]
     assert isinstance(noop, Failed) and noop.error.code == "HANDLER_MISSING"
+
+
+# ------------------------------------------------------------------ stream files
+
+
+def can_access_of(invocation_id: str, group_id: str, auth_context: Any, item_id: str | None = None) -> Invocation:
+    subscription: dict[str, Any] = {"groupId": group_id}
+    if item_id is not None:
+        subscription["id"] = item_id
+    return Invocation(invocation_id, Trigger.CAN_ACCESS, {"subscription": subscription, "authContext": auth_context})
+
+
+async def run_all(dispatcher_args: dict[str, Any], *invocations: Invocation) -> dict[str, Outcome]:
+    sink = Sink()
+    async with asyncio.TaskGroup() as tasks:
+        dispatcher = Dispatcher(dispatcher_args.pop("handler", None), [], sink, tasks, **dispatcher_args)
+        for invocation in invocations:
+            dispatcher.invoke(invocation)
+    return sink.results
+
+
+def value(outcome: Outcome) -> Any:
+    assert isinstance(outcome, Ok) and outcome.value_json is not None, outcome
+    return json.loads(outcome.value_json)
+
+
+async def test_can_access_gets_the_subscription_and_auth_context_and_its_result_is_a_bool() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    async def can_access(*args: Any) -> Any:
+        seen.append(args)
+        return {"granted": 1} if args[1] else None
+
+    results = await run_all(
+        {"is_stream": True, "can_access": can_access},
+        can_access_of("yes", "g", {"userId": "u"}, "item-1"),
+        can_access_of("no", "g", None),
+    )
+
+    assert (value(results["yes"]), value(results["no"])) == (True, False)
+    assert sorted(seen, key=repr) == sorted(
+        [({"groupId": "g", "id": "item-1"}, {"userId": "u"}), ({"groupId": "g"}, None)], key=repr
+    )
+
+
+async def test_a_plain_can_access_runs_off_the_loop() -> None:
+    threads: list[str] = []
+
+    def can_access(subscription: dict[str, str], auth_context: Any) -> bool:
+        threads.append(threading.current_thread().name)
+        return subscription["groupId"] == "open"
+
+    results = await run_all(
+        {"is_stream": True, "can_access": can_access, "executor": None},
+        can_access_of("open", "open", None),
+        can_access_of("shut", "shut", None),
+    )
+
+    assert (value(results["open"]), value(results["shut"])) == (True, False)
+    assert threads and threading.main_thread().name not in threads
+
+
+async def test_a_stream_without_can_access_allows_everyone() -> None:
+    results = await run_all({"is_stream": True}, can_access_of("any", "g", None))
+
+    assert value(results["any"]) is True
+
+
+async def test_a_raising_can_access_is_a_handler_error_with_the_stack() -> None:
+    def can_access(subscription: Any, auth_context: Any) -> bool:
+        raise PermissionError("not today")
+
+    results = await run_all({"is_stream": True, "can_access": can_access}, can_access_of("boom", "g", None))
+
+    boom = results["boom"]
+    assert isinstance(boom, Failed)
+    assert (boom.error.code, boom.error.name, boom.error.message) == ("HANDLER_ERROR", "PermissionError", "not today")
+    # The user's frame is there; the SDK's own frames are trimmed.
+    assert "test_dispatcher.py" in boom.error.stack
+    assert "stephost_sdk" not in boom.error.stack
+
+
+async def test_a_slow_can_access_can_be_cancelled() -> None:
+    async def can_access(subscription: Any, auth_context: Any) -> bool:
+        await asyncio.sleep(30)
+        return True
+
+    sink = Sink()
+    async with asyncio.TaskGroup() as tasks:
+        dispatcher = Dispatcher(None, [], sink, tasks, is_stream=True, can_access=can_access)
+        dispatcher.invoke(can_access_of("slow", "g", None))
+        await asyncio.sleep(0.05)
+        dispatcher.cancel("slow", "deadline")
+
+    slow = sink.results["slow"]
+    assert isinstance(slow, Failed) and (slow.error.code, slow.error.message) == ("CANCELLED", "deadline")
+
+
+async def test_each_trigger_is_refused_where_it_does_not_belong() -> None:
+    on_step = await run_all(
+        {"handler": handler},
+        can_access_of("can-access-on-step", "g", None),
+        Invocation("authenticate-on-step", Trigger.AUTHENTICATE, {"headers": {}, "url": "/"}),
+    )
+    on_stream = await run_all(
+        {"is_stream": True},
+        Invocation("event-on-stream", Trigger.EVENT, {}),
+        Invocation("authenticate-on-stream", Trigger.AUTHENTICATE, {"headers": {}, "url": "/"}),
+    )
+
+    codes = {
+        invocation_id: outcome.error.code
+        for outcome_map in (on_step, on_stream)
+        for invocation_id, outcome in outcome_map.items()
+        if isinstance(outcome, Failed)
+    }
+    assert codes == {
+        "can-access-on-step": "INTERNAL",
+        "authenticate-on-step": "INTERNAL",
+        "event-on-stream": "HANDLER_MISSING",
+        "authenticate-on-stream": "INTERNAL",
+    }
+    event_on_stream = on_stream["event-on-stream"]
+    assert isinstance(event_on_stream, Failed) and "stream file has no handler" in event_on_stream.error.message

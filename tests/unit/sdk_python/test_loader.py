@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import sys
 from pathlib import Path
 
 import pytest
 
+from stephost_sdk.dispatcher import Dispatcher
 from stephost_sdk.errors import CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, LoadError
 from stephost_sdk.loader import load_step, module_name_for
+from stephost_sdk.messages import Invocation, Ok, Outcome, Trigger
 
-from .fakes import FIXTURE_PROJECT
+from .fakes import FIXTURE_PROJECT, FakeChannel
 
 pytestmark = pytest.mark.usefixtures("isolated_imports")
 
@@ -101,3 +105,63 @@ def test_a_step_outside_the_project_is_a_load_error(tmp_path: Path) -> None:
         load_step(FIXTURE_PROJECT / "steps" / "orders" / "create_step.py", tmp_path)
 
     assert raised.value.code == LOAD_ERROR
+
+
+def test_a_stream_file_needs_no_handler_and_offers_its_can_access() -> None:
+    step = load_step(FIXTURE_PROJECT / "steps" / "streams" / "todo_stream.py", FIXTURE_PROJECT)
+
+    assert step.is_stream
+    assert step.handler is None
+    assert step.can_access is step.config["canAccess"]
+    assert step.functions == ("canAccess",)
+
+
+def test_a_stream_file_without_can_access_offers_no_function() -> None:
+    step = load_step(FIXTURE_PROJECT / "steps" / "streams" / "public_stream.py", FIXTURE_PROJECT)
+
+    assert step.is_stream
+    assert (step.handler, step.can_access, step.functions) == (None, None, ())
+
+
+def test_a_step_is_not_a_stream_and_offers_no_function() -> None:
+    step = load_step(FIXTURE_PROJECT / "steps" / "orders" / "create_step.py", FIXTURE_PROJECT)
+
+    assert not step.is_stream
+    assert step.functions == ()
+
+
+def test_a_can_access_that_is_not_a_function_is_a_load_error(tmp_path: Path) -> None:
+    stream_file = tmp_path / "steps" / "bad_stream.py"
+    stream_file.parent.mkdir()
+    stream_file.write_text("config = {'name': 'bad', 'schema': {}, 'canAccess': True}\n")
+
+    with pytest.raises(
+        LoadError, match=r"bad_stream\.py: config\['canAccess'\] must be a function, got bool"
+    ) as raised:
+        load_step(stream_file, tmp_path)
+
+    assert raised.value.code == LOAD_ERROR
+
+
+async def test_a_loaded_plain_can_access_runs_in_the_step_threads() -> None:
+    step = load_step(FIXTURE_PROJECT / "steps" / "streams" / "sync_stream.py", FIXTURE_PROJECT)
+    results: dict[str, Outcome] = {}
+
+    class Sink(FakeChannel):
+        def send_result(self, invocation_id: str, outcome: Outcome) -> None:
+            results[invocation_id] = outcome
+
+    def access(invocation_id: str, group_id: str) -> Invocation:
+        payload = {"subscription": {"groupId": group_id}, "authContext": None}
+        return Invocation(invocation_id, Trigger.CAN_ACCESS, payload)
+
+    with concurrent.futures.ThreadPoolExecutor(thread_name_prefix="stephost-step") as executor:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = Dispatcher(
+                step.handler, [], Sink(), tasks, executor, is_stream=step.is_stream, can_access=step.can_access
+            )
+            dispatcher.invoke(access("open", "open"))
+            dispatcher.invoke(access("shut", "shut"))
+
+    assert results == {"open": Ok(value_json=b"true"), "shut": Ok(value_json=b"false")}
+    assert step.module.CALLED_IN and all(name.startswith("stephost-step") for name in step.module.CALLED_IN)

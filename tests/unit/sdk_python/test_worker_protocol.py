@@ -240,3 +240,80 @@ async def test_a_step_that_cannot_load_sends_load_failure_and_exits_1(host_and_w
     assert "no_handler_step.py" in failure.load_failure.error.message
     await host.outbox.put(None)
     assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 1
+
+
+def can_access_invoke(invocation_id: str, group_id: str, auth_context: Any, item_id: str | None = None) -> Any:
+    subscription: dict[str, Any] = {"groupId": group_id}
+    if item_id is not None:
+        subscription["id"] = item_id
+    return pb.HostMessage(
+        invoke=pb.Invoke(
+            invocation_id=invocation_id,
+            trigger=pb.TRIGGER_KIND_CAN_ACCESS,
+            payload_json=json.dumps({"subscription": subscription, "authContext": auth_context}).encode(),
+            trace_id=f"trace-{invocation_id}",
+            attempt=1,
+        )
+    )
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/streams/todo_stream.py"], indirect=True)
+async def test_a_stream_file_says_hello_with_its_functions_and_answers_can_access(host_and_worker: Worker) -> None:
+    host, process = host_and_worker.host, host_and_worker.process
+
+    # Hello: the Pydantic item schema as JSON Schema, canAccess gone from the
+    # config and named in `functions`; no HANDLER_MISSING for the missing handler.
+    hello = await host.receive()
+    assert hello.WhichOneof("kind") == "hello", host_and_worker.output.read_text()
+    assert list(hello.hello.functions) == ["canAccess"]
+    assert hello.hello.middleware_count == 0
+    config = json.loads(hello.hello.config_json)
+    assert set(config) == {"name", "schema", "baseConfig"}
+    assert config["name"] == "todo"
+    assert config["baseConfig"] == {"storageType": "default"}
+    assert config["schema"]["required"] == ["id", "title"]
+    assert config["schema"]["properties"]["done"]["type"] == "boolean"
+
+    await host.outbox.put(
+        pb.HostMessage(welcome=pb.Welcome(protocol_version=1, step_name="todo", stream_names=["todo"]))
+    )
+
+    # By the subscription's groupId and the authContext, several in flight at once.
+    cases: dict[str, tuple[str, Any, str | None, bytes]] = {
+        "member": ("user-7", {"userId": "7"}, None, b"true"),
+        "other": ("user-7", {"userId": "8"}, "item-1", b"false"),
+        "anonymous": ("user-7", None, None, b"false"),
+        "admin": ("user-1", {"userId": "9", "admin": True}, None, b"true"),  # canAccess returns 1
+    }
+    for invocation_id, (group_id, auth_context, item_id, _) in cases.items():
+        await host.outbox.put(can_access_invoke(invocation_id, group_id, auth_context, item_id))
+    answers = {}
+    for _ in cases:
+        message = await host.receive()
+        assert message.WhichOneof("kind") == "result", message
+        assert message.result.WhichOneof("outcome") == "ok", message.result.error
+        assert not message.result.ok.HasField("response")
+        answers[message.result.invocation_id] = message.result.ok.value_json
+    assert answers == {invocation_id: case[3] for invocation_id, case in cases.items()}
+
+    # A raising canAccess: HANDLER_ERROR with the stack (the host denies the join).
+    await host.outbox.put(can_access_invoke("boom", "boom", {"userId": "7"}))
+    failed = await host.receive()
+    assert failed.result.invocation_id == "boom"
+    error = failed.result.error
+    assert (error.code, error.name, error.message) == ("HANDLER_ERROR", "LookupError", "canAccess exploded")
+    assert "todo_stream.py" in error.stack
+
+    # A stream file has no handler for other triggers.
+    await host.outbox.put(invoke("api-on-stream", {}))
+    refused = await host.receive()
+    assert (refused.result.invocation_id, refused.result.error.code) == ("api-on-stream", "HANDLER_MISSING")
+
+    await host.outbox.put(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int(time.time() * 1000) + 10_000)))
+    assert (await host.receive()).WhichOneof("kind") == "drained"
+    assert await host.receive() is None
+    await host.outbox.put(None)
+    assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 0
+    # print() inside canAccess reaches stdout, which the host captures.
+    assert "canAccess user-7/item-1" in host_and_worker.output.read_text()
