@@ -1,0 +1,1 @@
+export const config = { name: 'public', schema: { type: 'object' }, baseConfig: { storageType: 'default' } }
