@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from stephost.bus.base import Delivery, Failure, QueueStore
+from stephost.bus.base import Delivery, DeliveryDeferred, Failure, QueueStore
 from stephost.bus.dispatcher import Dispatcher, Subscription
 from stephost.bus.memory import MemoryQueueStore
 from stephost.bus.sqlite import SqliteQueueStore
@@ -51,8 +51,9 @@ from stephost.streams.service import StreamService
 from stephost.streams.sqlite import SqliteStreamStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
+from stephost.workers.environment import DotEnvError, worker_environment
 from stephost.workers.rpc_server import WorkerRpcServer
-from stephost.workers.supervisor import Hello, LoadFailed, StepWorker
+from stephost.workers.supervisor import UNHEALTHY_RETRY_S, Hello, LoadFailed, StepWorker
 
 # Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
@@ -158,8 +159,21 @@ class Host:
         await self._rpc.start()
         auth_file = next((self.project / n for n in AUTH_FILES if (self.project / n).is_file()), None)
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
+        try:
+            base_env = worker_environment(self.project, self.project_settings.env_allow)
+        except DotEnvError as exc:
+            problems.append(ConfigProblem(".env", None, None, str(exc)))
+            base_env = worker_environment(self.project / ".no-dotenv", self.project_settings.env_allow)
         workers = [
-            StepWorker(f, self.project, self._rpc, ctx_handler=self._ctx, log_sink=self.log, worker_id=f"w{i}")
+            StepWorker(
+                f,
+                self.project,
+                self._rpc,
+                ctx_handler=self._ctx,
+                log_sink=self.log,
+                worker_id=f"w{i}",
+                base_env=base_env,
+            )
             for i, f in enumerate(files, 1)
         ]
         self._all_workers = workers
@@ -293,6 +307,9 @@ class Host:
 
     async def _deliver(self, delivery: Delivery) -> None:
         step = self.registry.steps[delivery.step]
+        worker = self._workers.get(step.name)
+        if worker is not None and worker.unhealthy:
+            raise DeliveryDeferred(UNHEALTHY_RETRY_S, worker.unhealthy_reason())
         invocation = Invocation(
             trigger=Trigger.EVENT,
             payload=delivery.event.data,

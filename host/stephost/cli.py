@@ -12,6 +12,7 @@ from stephost.app import Host, HostSettings, check_port_free
 from stephost.dlq_cli import run_dlq_command
 from stephost.errors import PortInUse
 from stephost.logs import ConsoleLogSink, host_record
+from stephost.status_cli import run_status_command
 
 EXIT_INVALID_STEPS = 1
 EXIT_USAGE = 2
@@ -57,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
             help="sqlite: durable file in the data dir (default); memory: lost when the host stops",
         )
         cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
+
+    status = sub.add_parser("status", help="show a running host's workers: pid, state, restarts, RSS, CPU")
+    status.add_argument("-p", "--port", type=int, default=3000, help="the host's HTTP port (default 3000)")
+    status.add_argument("-H", "--host", default="127.0.0.1", help="the host's address (default 127.0.0.1)")
+    status.add_argument("--json", action="store_true", help="print JSON")
 
     dlq = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered events")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
@@ -105,6 +111,8 @@ async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "status":
+        return run_status_command(args.host, args.port, args.json)
     project = Path(args.dir).resolve()
     if args.command == "dlq":
         data_dir = args.data_dir.resolve() if args.data_dir else project / ".stephost"

@@ -46,6 +46,8 @@ class ProjectSettings:
     cron_timezone: str = "UTC"
     # A stream client this many messages behind is disconnected.
     stream_max_pending: int = 1000
+    # Host variables workers may see besides the basics and `.env` (glob patterns).
+    env_allow: tuple[str, ...] = ()
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -94,7 +96,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "retry", "streams"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "retry", "streams"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -134,6 +136,15 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
                 problems.append(_problem("streams.maxPending", f"must be a positive whole number, got {pending!r}"))
             else:
                 settings = replace(settings, stream_max_pending=pending)
+    env = raw.get("env")
+    if env is not None:
+        allow = env.get("allow") if isinstance(env, dict) else None
+        if not isinstance(env, dict) or set(env) - {"allow"}:
+            problems.append(_problem("env", f'must be an object like {{"allow": ["API_*"]}}, got {env!r}'))
+        elif not isinstance(allow, list) or not all(isinstance(a, str) and a for a in allow):
+            problems.append(_problem("env.allow", f"must be a list of variable names or patterns, got {allow!r}"))
+        else:
+            settings = replace(settings, env_allow=tuple(allow))
     return settings, problems
 
 

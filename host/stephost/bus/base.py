@@ -75,6 +75,18 @@ class DeadLetter:
         }
 
 
+class DeliveryDeferred(Exception):
+    """Raised by a delivery handler that cannot run the delivery now (its step is unhealthy).
+
+    The delivery waits `delay_s` and is tried again without using up an attempt.
+    """
+
+    def __init__(self, delay_s: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
+        self.reason = reason
+
+
 DeliveryHandler = Callable[[Delivery], Awaitable[None]]
 """Runs one delivery; raising means the attempt failed."""
 

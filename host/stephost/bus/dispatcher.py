@@ -13,10 +13,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stephost import errors
-from stephost.bus.base import Delivery, DeliveryHandler, Event, Failure, QueueStore
+from stephost.bus.base import Delivery, DeliveryDeferred, DeliveryHandler, Event, Failure, QueueStore
 from stephost.bus.retry import RetryPolicy
 from stephost.config import QueueSettings
 from stephost.errors import InvocationFailed, StephostError
@@ -119,6 +119,10 @@ class Dispatcher:
     async def _run(self, delivery: Delivery, sub: Subscription) -> None:
         try:
             await self._handler(delivery)
+        except DeliveryDeferred as deferred:
+            # Not an attempt: the store counts one up on retry, so hand it the previous number.
+            not_tried = replace(delivery, attempt=delivery.attempt - 1)
+            await self._store.retry(not_tried, self._clock() + deferred.delay_s, Failure("DEFERRED", deferred.reason))
         except Exception as exc:
             failure = _failure(exc)
             if delivery.attempt > sub.queue.max_retries:

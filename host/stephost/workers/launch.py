@@ -43,10 +43,10 @@ def sdk_node_dir() -> Path:
     return Path(os.environ.get("STEPHOST_SDK_NODE", _DEFAULT_SDK_NODE))
 
 
-def launch_spec(file: Path, project: Path, identity: WorkerIdentity) -> LaunchSpec:
+def launch_spec(file: Path, project: Path, identity: WorkerIdentity, base_env: dict[str, str]) -> LaunchSpec:
     """The command, environment and working directory of the worker for `file`."""
     language = language_of(file)
-    env = dict(os.environ)
+    env = dict(base_env)
     env.update(
         {
             "STEPHOST_SOCKET": identity.socket_path,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
@@ -37,6 +39,11 @@ READY_WAIT_S = 30.0
 BACKOFF_FIRST_S = 0.05
 BACKOFF_MAX_S = 5.0
 STABLE_AFTER_S = 10.0
+# This many exits within the window mark a step unhealthy: its api answers 503, its events
+# wait in the queue (no attempts used), and a restart is tried every UNHEALTHY_RETRY_S.
+CRASH_LIMIT = 5
+CRASH_WINDOW_S = 60.0
+UNHEALTHY_RETRY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,17 +78,23 @@ class StepWorker:
         ctx_handler: CtxHandler,
         log_sink: LogSink,
         worker_id: str,
+        base_env: dict[str, str] | None = None,
     ) -> None:
         self.file = file
         self.project = project
         self.rel_file = str(file.relative_to(project))
         self.language = language_of(file)
         self.worker_id = worker_id
+        self._base_env = base_env if base_env is not None else {}
         self.step: StepDefinition | None = None
         self.restarts = 0
         self.state = "new"  # new, starting, ready, restarting, stopped, failed
         self.last_error: str | None = None
         self.stream_names: list[str] = []  # told to the worker in Welcome, for ctx.streams
+        self.unhealthy = False
+        self._became_unhealthy = asyncio.Event()
+        self._ps: psutil.Process | None = None
+        self._crashes: collections.deque[float] = collections.deque()
         self._rpc = rpc
         self._ctx_handler = ctx_handler
         self._log_sink = log_sink
@@ -104,9 +117,30 @@ class StepWorker:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.returncode is None else None
 
+    def _usage(self) -> dict[str, Any]:
+        """RSS and CPU of the worker process (psutil keeps the previous sample for cpu_percent)."""
+        pid = self.pid
+        if pid is None:
+            return {"rss_mb": None, "cpu_percent": None, "cpu_seconds": None}
+        try:
+            if self._ps is None or self._ps.pid != pid:
+                self._ps = psutil.Process(pid)
+            with self._ps.oneshot():
+                rss = self._ps.memory_info().rss
+                times = self._ps.cpu_times()
+                percent = self._ps.cpu_percent(interval=None)
+        except psutil.Error:
+            return {"rss_mb": None, "cpu_percent": None, "cpu_seconds": None}
+        return {
+            "rss_mb": round(rss / 2**20, 1),
+            "cpu_percent": percent,
+            "cpu_seconds": round(times.user + times.system, 2),
+        }
+
     def describe(self) -> dict[str, Any]:
         conn = self._connection
         return {
+            **self._usage(),
             "step": self.name,
             "file": self.rel_file,
             "language": self.language,
@@ -116,6 +150,7 @@ class StepWorker:
             "uptime_s": round(time.monotonic() - self._started_at, 3) if self.pid else 0,
             "in_flight": conn.in_flight if conn else 0,
             "last_error": self.last_error,
+            "unhealthy": self.unhealthy,
         }
 
     # ------------------------------------------------------------------ first start
@@ -169,7 +204,7 @@ class StepWorker:
         identity = WorkerIdentity(
             worker_id=self.worker_id, secret=secrets.token_hex(16), socket_path=self._rpc.socket_path
         )
-        spec = launch_spec(self.file, self.project, identity)
+        spec = launch_spec(self.file, self.project, identity, self._base_env)
         self._rpc.expect(identity.secret, self._on_stream)
         self.state = "starting"
         self._proc = await asyncio.create_subprocess_exec(
@@ -269,7 +304,10 @@ class StepWorker:
             result = LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: worker's first message was {kind}, not hello")
         if hello is not None and not hello.done():
             hello.set_result(result)
-        if isinstance(result, LoadFailed) or self._accepted is None:
+        if isinstance(result, LoadFailed):
+            self.last_error = result.message  # a restart found the file broken: say so while unhealthy
+            return
+        if self._accepted is None:
             return
         step = await self._accepted
         if step is None:
@@ -289,6 +327,10 @@ class StepWorker:
         )
         self._connection = conn
         self.state = "ready"
+        if self.unhealthy:
+            self.unhealthy = False
+            self._became_unhealthy.clear()
+            self._log(errors.INTERNAL, "worker is up again; the step is healthy", level="info")
         self._ready.set()
         try:
             await conn.serve()
@@ -315,18 +357,37 @@ class StepWorker:
             if self._stopping:
                 self.state = "stopped"
                 return
-            self.state = "restarting"
             self._ready.clear()
             self.last_error = self.last_error or f"exited ({_describe_exit(code)})"
             if time.monotonic() - self._started_at > STABLE_AFTER_S:
                 backoff = BACKOFF_FIRST_S
+            now = time.monotonic()
+            self._crashes.append(now)
+            while self._crashes and now - self._crashes[0] > CRASH_WINDOW_S:
+                self._crashes.popleft()
+            if len(self._crashes) >= CRASH_LIMIT:
+                delay = UNHEALTHY_RETRY_S
+                if not self.unhealthy:
+                    self._log(
+                        errors.WORKER_CRASHED,
+                        f"worker crashed {len(self._crashes)} times within {CRASH_WINDOW_S:g} s: the step is "
+                        f"unhealthy (api answers 503, events wait); retrying every {delay:g} s. "
+                        f"Last error: {self.last_error}",
+                        level="error",
+                    )
+                self.unhealthy = True
+                self._became_unhealthy.set()
+                self.state = "unhealthy"
+            else:
+                delay = backoff
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                self.state = "restarting"
             self._log(
                 errors.WORKER_CRASHED,
-                f"worker exited ({_describe_exit(code)}); restarting in {backoff:.2f} s",
+                f"worker exited ({_describe_exit(code)}); restarting in {delay:.2f} s",
                 level="error",
             )
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX_S)
+            await asyncio.sleep(delay)
             if self._stopping:
                 self.state = "stopped"
                 return
@@ -342,24 +403,41 @@ class StepWorker:
                 self.last_error = str(exc)
                 self._log(errors.WORKER_CRASHED, f"could not restart worker: {exc}", level="error")
                 continue
-            self.last_error = None
+            if not self.unhealthy:
+                self.last_error = None
 
     async def invoke(self, invocation: Invocation) -> InvocationResult:
         """Run one invocation, waiting for a (re)starting worker up to READY_WAIT_S."""
         if self._stopping:
             raise WorkerUnavailable(f"step {self.name!r} is stopping")
+        if self.unhealthy:
+            raise WorkerUnavailable(self.unhealthy_reason())
         if not self._ready.is_set():
+            # Wait for the restart, unless the step turns unhealthy meanwhile: then say so at once.
+            ready = asyncio.ensure_future(self._ready.wait())
+            sick = asyncio.ensure_future(self._became_unhealthy.wait())
             try:
-                await asyncio.wait_for(self._ready.wait(), READY_WAIT_S)
-            except TimeoutError:
+                await asyncio.wait({ready, sick}, timeout=READY_WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ready.cancel()
+                sick.cancel()
+            if self.unhealthy:
+                raise WorkerUnavailable(self.unhealthy_reason())
+            if not self._ready.is_set():
                 raise WorkerUnavailable(
                     f"the worker of step {self.name!r} is not ready after {READY_WAIT_S:g} s"
                     + (f" (last error: {self.last_error})" if self.last_error else "")
-                ) from None
+                )
         conn = self._connection
         if conn is None:
             raise InvocationFailed(errors.WORKER_CRASHED, f"the worker of step {self.name!r} is gone")
         return await conn.invoke(invocation)
+
+    def unhealthy_reason(self) -> str:
+        return (
+            f"step {self.name!r} is unhealthy: its worker crashed {len(self._crashes)} times within "
+            f"{CRASH_WINDOW_S:g} s (last error: {self.last_error})"
+        )
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Drain gracefully, then kill whatever is left."""

@@ -1,0 +1,148 @@
+"""Hostile and broken steps stay contained: the host serves on, the step comes back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stephost.testing import HostProcess
+
+PROJECT = Path(__file__).parent / "projects" / "hostile"
+HOST_SECRETS = {"SECRET_TOKEN": "s3cr3t", "STEPHOST_REDIS_URL": "redis://:pw@127.0.0.1:6379/0", "ALLOWED_ONE": "yes"}
+
+
+def wait_for(predicate: Any, timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[HostProcess]:
+    with HostProcess(PROJECT, extra_args=["--log-format", "json"], env=HOST_SECRETS) as h:
+        yield h
+
+
+def serves_others(host: HostProcess) -> None:
+    assert httpx.get(host.url + "/ping", timeout=5).json() == {"pong": True}
+
+
+@pytest.mark.parametrize("path", ["/py/env", "/ts/env"])
+def test_a_worker_sees_dotenv_and_allowed_variables_never_the_hosts_secrets(host: HostProcess, path: str) -> None:
+    env = httpx.get(host.url + path).json()
+    assert env["FROM_DOTENV"] == "hello from .env"
+    assert env["QUOTED"] == "single # not a comment"
+    assert env["ALLOWED_ONE"] == "yes"
+    assert "SECRET_TOKEN" not in env
+    assert "STEPHOST_REDIS_URL" not in env
+    assert "PATH" in env
+
+
+@pytest.mark.parametrize(("step", "path"), [("PyLoop", "/py/loop"), ("TsLoop", "/ts/loop")])
+def test_an_infinite_loop_past_its_timeout_gets_504_and_the_worker_is_replaced(
+    host: HostProcess, step: str, path: str
+) -> None:
+    old_pid = host.worker_pids()[step]
+    started = time.monotonic()
+    r = httpx.get(host.url + path, params={"spin": "1"}, timeout=30)
+    assert r.status_code == 504
+    assert f"step '{step}' did not finish within 2 s" in r.json()["error"]
+    assert time.monotonic() - started < 10
+    serves_others(host)
+    wait_for(lambda: host.worker_pids().get(step) not in (None, old_pid))
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
+
+
+@pytest.mark.parametrize(
+    ("step", "path", "how", "exit_text"),
+    [
+        ("PyExit", "/py/exit", "exit", "exit code 3"),
+        ("PyExit", "/py/exit", "segfault", "killed by SIGSEGV"),
+        ("TsExit", "/ts/exit", "exit", "exit code 3"),
+        ("TsExit", "/ts/exit", "abort", "killed by SIGABRT"),
+    ],
+)
+def test_a_worker_that_exits_or_crashes_fails_its_request_and_is_restarted(
+    host: HostProcess, step: str, path: str, how: str, exit_text: str
+) -> None:
+    r = httpx.get(host.url + path, params={"how": how}, timeout=30)
+    assert r.status_code == 500
+    assert r.json()["code"] == "WORKER_CRASHED"
+    serves_others(host)
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
+    assert wait_for(
+        lambda: any(rec.get("step") == step and exit_text in rec.get("msg", "") for rec in host.log_records()),
+        timeout_s=5,
+    )
+
+
+def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess) -> None:
+    r = httpx.get(host.url + "/py/flood", timeout=60)
+    assert r.status_code == 200
+    serves_others(host)
+    assert wait_for(
+        lambda: any(rec.get("msg", "").startswith("flood line 49999") for rec in host.log_records()), timeout_s=10
+    )
+
+
+def test_a_crash_loop_marks_the_step_unhealthy_with_503_and_it_recovers_when_fixed(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    with HostProcess(project, extra_args=["--log-format", "json"]) as host:
+        assert httpx.get(host.url + "/fragile").json() == {"alive": True}
+        (project / "crash.flag").write_text("crash at start")
+        os.kill(host.worker_pids()["Fragile"], signal.SIGKILL)
+
+        def unhealthy() -> Any:
+            r = httpx.get(host.url + "/fragile", timeout=40)
+            return r if r.status_code == 503 else None
+
+        r = wait_for(unhealthy, timeout_s=30)
+        body = r.json()
+        assert body["step"] == "Fragile"
+        assert "step 'Fragile' is unhealthy" in body["error"]
+        assert "SystemExit: 9" in body["error"]  # the last error: what the restarted worker said
+        serves_others(host)
+        status = subprocess.run(
+            [sys.executable, "-m", "stephost.cli", "status", "--port", str(host.port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert status.returncode == 0
+        assert "unhealthy" in status.stdout and "Fragile" in status.stdout
+        (project / "crash.flag").unlink()
+        wait_for(lambda: httpx.get(host.url + "/fragile", timeout=40).status_code == 200, timeout_s=30)
+        assert any("the step is healthy" in rec.get("msg", "") for rec in host.log_records())
+
+
+def test_status_shows_each_workers_pid_state_and_usage(host: HostProcess) -> None:
+    status = subprocess.run(
+        [sys.executable, "-m", "stephost.cli", "status", "--port", str(host.port), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    import json
+
+    workers = {w["step"]: w for w in json.loads(status.stdout)}
+    ping = workers["Ping"]
+    assert ping["state"] == "ready" and ping["language"] == "python"
+    assert ping["pid"] == host.worker_pids()["Ping"]
+    assert ping["rss_mb"] > 5 and ping["cpu_seconds"] >= 0 and ping["in_flight"] == 0
+    assert workers["TsEnv"]["language"] == "typescript"
