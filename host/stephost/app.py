@@ -266,6 +266,7 @@ class Host:
             self._auth_worker.accept(_internal_step("streamAuth", self._auth_worker, "streamAuth"))
         for name, worker in list(self._workers.items()):
             step = self.registry.steps[name]
+            worker.ram_limit_mb = step.handler_limits.ram_mb or self.project_settings.default_ram_mb
             if step.type == "noop":
                 worker.step = step
                 await worker.reject()

@@ -48,6 +48,8 @@ class ProjectSettings:
     stream_max_pending: int = 1000
     # Host variables workers may see besides the basics and `.env` (glob patterns).
     env_allow: tuple[str, ...] = ()
+    # RAM bound (MB) for workers whose step sets no infrastructure.handler.ram; None = unbounded.
+    default_ram_mb: int | None = 2048
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -96,7 +98,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "retry", "streams"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "limits", "retry", "streams"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -145,6 +147,15 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
             problems.append(_problem("env.allow", f"must be a list of variable names or patterns, got {allow!r}"))
         else:
             settings = replace(settings, env_allow=tuple(allow))
+    limits = raw.get("limits")
+    if limits is not None:
+        ram = limits.get("ram", 2048) if isinstance(limits, dict) else None
+        if not isinstance(limits, dict) or set(limits) - {"ram"}:
+            problems.append(_problem("limits", f'must be an object like {{"ram": 1024}} (MB), got {limits!r}'))
+        elif ram is not None and (not isinstance(ram, int) or isinstance(ram, bool) or not 128 <= ram <= 10240):
+            problems.append(_problem("limits.ram", f"must be megabytes within 128..10240, or null, got {ram!r}"))
+        else:
+            settings = replace(settings, default_ram_mb=ram)
     return settings, problems
 
 

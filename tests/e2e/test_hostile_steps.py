@@ -91,6 +91,15 @@ def test_a_worker_that_exits_or_crashes_fails_its_request_and_is_restarted(
     )
 
 
+@pytest.mark.parametrize(("step", "path"), [("PyBomb", "/py/bomb"), ("TsBomb", "/ts/bomb")])
+def test_a_memory_bomb_is_killed_at_its_ram_limit_with_a_clear_message(host: HostProcess, step: str, path: str) -> None:
+    r = httpx.get(host.url + path, params={"go": "1"}, timeout=60)
+    assert r.status_code == 500
+    assert r.json()["error"].startswith(f"step '{step}' exceeded its memory limit of 256 MB")
+    serves_others(host)
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
+
+
 def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess) -> None:
     r = httpx.get(host.url + "/py/flood", timeout=60)
     assert r.status_code == 200

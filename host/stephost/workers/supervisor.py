@@ -44,6 +44,7 @@ STABLE_AFTER_S = 10.0
 CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
 UNHEALTHY_RETRY_S = 5.0
+MEMORY_CHECK_INTERVAL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class StepWorker:
         self.last_error: str | None = None
         self.stream_names: list[str] = []  # told to the worker in Welcome, for ctx.streams
         self.unhealthy = False
+        # RSS bound of the worker and its children, from infrastructure.handler.ram or the project default.
+        self.ram_limit_mb: int | None = None
+        self._memory_watch: asyncio.Task[None] | None = None
         self._became_unhealthy = asyncio.Event()
         self._ps: psutil.Process | None = None
         self._crashes: collections.deque[float] = collections.deque()
@@ -189,6 +193,8 @@ class StepWorker:
         if not self._accepted.done():
             self._accepted.set_result(step)
         self._supervisor = asyncio.create_task(self._supervise(), name=f"supervise:{self.rel_file}")
+        if self.ram_limit_mb:
+            self._memory_watch = asyncio.create_task(self._watch_memory(self.ram_limit_mb), name=f"ram:{self.name}")
 
     async def reject(self) -> None:
         """The config is invalid: stop the worker for good."""
@@ -258,6 +264,31 @@ class StepWorker:
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
         await asyncio.gather(*self._io_tasks, return_exceptions=True)
+
+    async def _watch_memory(self, limit_mb: int) -> None:
+        """Kill a worker whose process tree grows past its RAM limit, and say which step and why."""
+        while True:
+            await asyncio.sleep(MEMORY_CHECK_INTERVAL_S)
+            pid = self.pid
+            if pid is None:
+                continue
+            try:
+                root = psutil.Process(pid)
+                rss = root.memory_info().rss + sum(c.memory_info().rss for c in root.children(recursive=True))
+            except psutil.Error:
+                continue
+            if rss > limit_mb * 2**20:
+                message = (
+                    f"step {self.name!r} exceeded its memory limit of {limit_mb} MB "
+                    f"(RSS {rss / 2**20:.0f} MB); the worker was killed"
+                )
+                self.last_error = message
+                self._log(errors.WORKER_CRASHED, message, level="error")
+                conn = self._connection
+                if conn is not None:
+                    conn.fail_all(errors.WORKER_CRASHED, message)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
 
     def kill_hung(self, reason: str) -> None:
         """A hung worker is killed; its supervisor restarts it."""
@@ -442,6 +473,8 @@ class StepWorker:
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Drain gracefully, then kill whatever is left."""
         self._stopping = True
+        if self._memory_watch is not None:
+            self._memory_watch.cancel()
         conn = self._connection
         if conn is not None:
             await conn.drain(timeout_s)

@@ -36,7 +36,7 @@ def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) ->
         write(tmp_path, {"bodyLimt": 1, "cors": {"origins": "x", "maxAge": -1}, "emitEndpoint": "yes"})
     )
     assert [str(p) for p in problems] == [
-        "stephost.json field 'bodyLimt': is not a known setting (bodyLimit, cors, cron, emitEndpoint, env, retry, streams)",
+        "stephost.json field 'bodyLimt': is not a known setting (bodyLimit, cors, cron, emitEndpoint, env, limits, retry, streams)",
         "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
         "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
         "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",
@@ -71,4 +71,15 @@ def test_retry_backoff_is_configurable_and_checked(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         "stephost.json field 'retry.base': is not a known field (baseDelay, factor, jitter, maxDelay)",
         "stephost.json field 'retry.jitter': must be between 0 and 1, got 3",
+    ]
+
+
+def test_the_default_ram_limit_is_configurable_and_checked(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(write(tmp_path, {"limits": {"ram": 512}}))
+    assert problems == [] and settings.default_ram_mb == 512
+    settings, problems = load_project_settings(write(tmp_path, {"limits": {"ram": None}}))
+    assert problems == [] and settings.default_ram_mb is None
+    _, problems = load_project_settings(write(tmp_path, {"limits": {"ram": 64}}))
+    assert [str(p) for p in problems] == [
+        "stephost.json field 'limits.ram': must be megabytes within 128..10240, or null, got 64"
     ]
