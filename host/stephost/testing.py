@@ -21,11 +21,26 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T | None], timeout_s: float = 20.0, interval_s: float = 0.05) -> T:
+    """Poll `predicate` until it returns something truthy; return that value (AssertionError on timeout)."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
 
 
 def free_port() -> int:

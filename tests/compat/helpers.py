@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stephost.testing import HostProcess
+from stephost.testing import HostProcess, wait_for
 
 T = TypeVar("T")
 
@@ -16,18 +15,6 @@ PROJECTS = Path(__file__).parent / "projects"
 
 # `with compat_host(project, mode=..., extra_args=...) as host:` (see conftest.py)
 HostFactory = Callable[..., AbstractContextManager[HostProcess]]
-
-
-def wait_for(predicate: Callable[[], T | None], timeout_s: float = 10.0, interval_s: float = 0.05) -> T:
-    """Poll `predicate` until it returns something truthy; return that value."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
 
 
 def records(host: HostProcess, **match: Any) -> list[dict[str, Any]]:

@@ -15,21 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from stephost.testing import HostProcess
+from stephost.testing import HostProcess, wait_for
 
 PROJECT = Path(__file__).parent / "projects" / "hostile"
 HOST_SECRETS = {"SECRET_TOKEN": "s3cr3t", "STEPHOST_REDIS_URL": "redis://:pw@127.0.0.1:6379/0", "ALLOWED_ONE": "yes"}
-
-
-def wait_for(predicate: Any, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
 
 
 @pytest.fixture(scope="module")

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from typing import Any
 
 import httpx
 import pytest
 
-from stephost.testing import HostProcess
-
-
-def wait_for(predicate: Any, timeout_s: float = 15.0, interval_s: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
+from stephost.testing import HostProcess, wait_for
 
 
 def test_a_typescript_api_step_answers_with_path_and_query_params(mixed_host: HostProcess) -> None:

@@ -14,20 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from stephost.testing import HostProcess
+from stephost.testing import HostProcess, wait_for
 
 PROJECT = Path(__file__).parent / "projects" / "reliable"
-
-
-def wait_for(predicate: Any, timeout_s: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout_s} s (last value: {last!r})")
 
 
 def post_jobs(host: HostProcess, jobs: list[dict[str, Any]]) -> None:
