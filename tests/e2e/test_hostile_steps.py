@@ -89,6 +89,13 @@ def test_a_memory_bomb_is_killed_at_its_ram_limit_with_a_clear_message(host: Hos
     assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
 
 
+@pytest.mark.parametrize("secret", ["made-up", "stolen"])
+def test_an_impostor_on_the_worker_socket_is_refused_even_with_a_real_secret(host: HostProcess, secret: str) -> None:
+    r = httpx.get(host.url + "/rogue", params={"secret": secret}, timeout=30)
+    assert r.json() == {"outcome": "UNAUTHENTICATED"}
+    serves_others(host)
+
+
 def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess) -> None:
     r = httpx.get(host.url + "/py/flood", timeout=60)
     assert r.status_code == 200

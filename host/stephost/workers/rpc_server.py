@@ -77,7 +77,8 @@ class WorkerRpcServer(pb_grpc.WorkerHostServicer):  # type: ignore[misc]  # gene
 
     async def Connect(self, request_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         secret = dict(context.invocation_metadata() or ()).get(SECRET_METADATA_KEY)
-        handler = self._expected.get(secret) if isinstance(secret, str) else None
+        # One stream per secret: a second connection with a used secret is an impostor.
+        handler = self._expected.pop(secret, None) if isinstance(secret, str) else None
         if handler is None:
             log.warning("refused a worker stream with a missing or unknown secret")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown worker secret")

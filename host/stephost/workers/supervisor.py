@@ -45,6 +45,7 @@ CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
 UNHEALTHY_RETRY_S = 5.0
 MEMORY_CHECK_INTERVAL_S = 0.2
+STREAM_GONE_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,10 @@ class StepWorker:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
 
+    def _kill_if_unreachable(self, proc: asyncio.subprocess.Process) -> None:
+        if proc is self._proc and proc.returncode is None and not self._stopping and self._connection is None:
+            self.kill_hung("the worker's stream ended while its process was still running")
+
     def kill_hung(self, reason: str) -> None:
         """A hung worker is killed; its supervisor restarts it."""
         self.last_error = reason
@@ -369,6 +374,11 @@ class StepWorker:
             self._ready.clear()
             if self._connection is conn:
                 self._connection = None
+            proc = self._proc
+            if not self._stopping and proc is not None and proc.returncode is None:
+                # The stream ended (or broke the protocol). A worker on its way out gets a moment
+                # to exit with its own code; one that lives on can no longer be reached, so it goes.
+                asyncio.get_running_loop().call_later(STREAM_GONE_GRACE_S, self._kill_if_unreachable, proc)
 
     # ------------------------------------------------------------------ supervision
 
