@@ -53,6 +53,7 @@ from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.environment import DotEnvError, worker_environment
 from stephost.workers.rpc_server import WorkerRpcServer
+from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.supervisor import UNHEALTHY_RETRY_S, Hello, LoadFailed, StepWorker
 
 # Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
@@ -148,6 +149,7 @@ class Host:
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)
         self._cron: CronScheduler | None = None
         self.project_settings = ProjectSettings()
+        self._sandbox: CgroupSandbox | None = None
 
     # ------------------------------------------------------------------ start-up
 
@@ -159,6 +161,8 @@ class Host:
         await self._rpc.start()
         auth_file = next((self.project / n for n in AUTH_FILES if (self.project / n).is_file()), None)
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
+        self._sandbox, sandbox_note = CgroupSandbox.detect()
+        self.log(host_record("info", sandbox_note))
         try:
             base_env = worker_environment(self.project, self.project_settings.env_allow)
         except DotEnvError as exc:
@@ -173,6 +177,10 @@ class Host:
                 log_sink=self.log,
                 worker_id=f"w{i}",
                 base_env=base_env,
+                sandbox=self._sandbox,
+                limits=WorkerLimits(
+                    ram_mb=self.project_settings.default_ram_mb, pids=self.project_settings.default_pids
+                ),
             )
             for i, f in enumerate(files, 1)
         ]
@@ -429,6 +437,8 @@ class Host:
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
         await self._rpc.stop()
+        if self._sandbox is not None:
+            self._sandbox.close()
         await self._state.close()
         with contextlib.suppress(OSError):
             shutil.rmtree(self._socket_dir)

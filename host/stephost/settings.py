@@ -50,6 +50,8 @@ class ProjectSettings:
     env_allow: tuple[str, ...] = ()
     # RAM bound (MB) for workers whose step sets no infrastructure.handler.ram; None = unbounded.
     default_ram_mb: int | None = 2048
+    # Processes and threads per worker (cgroup pids.max): a fork bomb stops here.
+    default_pids: int | None = 1024
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -150,12 +152,15 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     limits = raw.get("limits")
     if limits is not None:
         ram = limits.get("ram", 2048) if isinstance(limits, dict) else None
-        if not isinstance(limits, dict) or set(limits) - {"ram"}:
-            problems.append(_problem("limits", f'must be an object like {{"ram": 1024}} (MB), got {limits!r}'))
+        pids = limits.get("pids", 1024) if isinstance(limits, dict) else None
+        if not isinstance(limits, dict) or set(limits) - {"ram", "pids"}:
+            problems.append(_problem("limits", f'must be an object like {{"ram": 1024, "pids": 512}}, got {limits!r}'))
         elif ram is not None and (not isinstance(ram, int) or isinstance(ram, bool) or not 128 <= ram <= 10240):
             problems.append(_problem("limits.ram", f"must be megabytes within 128..10240, or null, got {ram!r}"))
+        elif pids is not None and (not isinstance(pids, int) or isinstance(pids, bool) or pids < 32):
+            problems.append(_problem("limits.pids", f"must be a whole number >= 32, or null, got {pids!r}"))
         else:
-            settings = replace(settings, default_ram_mb=ram)
+            settings = replace(settings, default_ram_mb=ram, default_pids=pids)
     return settings, problems
 
 

@@ -96,6 +96,24 @@ def test_an_impostor_on_the_worker_socket_is_refused_even_with_a_real_secret(hos
     serves_others(host)
 
 
+def test_a_fork_bomb_stops_at_the_pids_limit_and_the_worker_is_replaced(host: HostProcess) -> None:
+    assert host.proc is not None
+    r = httpx.get(host.url + "/py/forkbomb", params={"go": "1"}, timeout=60)
+    assert r.status_code in (500, 504)  # the bomb never finishes its 1,000 forks: it is cut off
+    serves_others(host)
+    # the kernel refused forks past stephost.json's limits.pids (96) in the worker's pids cgroup
+    events = Path(f"/sys/fs/cgroup/pids/stephost-{host.proc.pid}").glob("*/pids.events")
+    assert sum(int(e.read_text().split()[1]) for e in events) > 0
+    assert wait_for(lambda: httpx.get(host.url + "/py/forkbomb", timeout=30).status_code == 200, timeout_s=30)
+
+
+def test_the_cpu_limit_from_the_steps_config_throttles_it(host: HostProcess) -> None:
+    body = httpx.get(host.url + "/py/burn", timeout=30).json()
+    # 0.2 vCPU: two seconds of spinning get about 0.4 s of CPU; unthrottled it would be about 2 s
+    assert body["cpu"] < 1.0, body
+    serves_others(host)
+
+
 def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess) -> None:
     r = httpx.get(host.url + "/py/flood", timeout=60)
     assert r.status_code == 200

@@ -329,8 +329,9 @@ class WorkerConnection:
                 else:
                     log.warning("step %s sent an unexpected %s message; ignored", self.step.name, kind)
         finally:
+            # What the worker held is failed by its supervisor once the process is gone, with
+            # the real cause (exit code, signal, memory limit); new work is refused from now.
             self._closed = True
-            self.fail_all(errors.WORKER_CRASHED, f"the worker of step {self.step.name!r} exited")
             self._outbox.put_nowait(None)
             pinger.cancel()
             for task in list(self._ctx_tasks):

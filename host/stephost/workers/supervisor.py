@@ -29,6 +29,7 @@ from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, 
 from stephost.workers.connection import WorkerConnection
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
+from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost_proto.v1 import worker_pb2 as pb
 
 log = logging.getLogger("stephost.workers")
@@ -81,6 +82,8 @@ class StepWorker:
         log_sink: LogSink,
         worker_id: str,
         base_env: dict[str, str] | None = None,
+        sandbox: CgroupSandbox | None = None,
+        limits: WorkerLimits | None = None,
     ) -> None:
         self.file = file
         self.project = project
@@ -88,6 +91,10 @@ class StepWorker:
         self.language = language_of(file)
         self.worker_id = worker_id
         self._base_env = base_env if base_env is not None else {}
+        self._sandbox = sandbox
+        self.limits = limits or WorkerLimits()
+        if sandbox is not None:
+            sandbox.apply(worker_id, self.limits)
         self.step: StepDefinition | None = None
         self.restarts = 0
         self.state = "new"  # new, starting, ready, restarting, stopped, failed
@@ -105,6 +112,7 @@ class StepWorker:
         self._log_sink = log_sink
         self._proc: asyncio.subprocess.Process | None = None
         self._connection: WorkerConnection | None = None
+        self._held: WorkerConnection | None = None
         self._ready = asyncio.Event()
         self._hello: asyncio.Future[Hello | LoadFailed] | None = None
         self._accepted: asyncio.Future[StepDefinition | None] | None = None
@@ -194,7 +202,14 @@ class StepWorker:
         if not self._accepted.done():
             self._accepted.set_result(step)
         self._supervisor = asyncio.create_task(self._supervise(), name=f"supervise:{self.rel_file}")
-        if self.ram_limit_mb:
+        self.limits = WorkerLimits(
+            ram_mb=self.ram_limit_mb, cpu=step.handler_limits.cpu or self.limits.cpu, pids=self.limits.pids
+        )
+        kernel_memory = False
+        if self._sandbox is not None:
+            self._sandbox.apply(self.worker_id, self.limits)
+            kernel_memory = "memory" in self._sandbox.controllers
+        if self.ram_limit_mb and not kernel_memory:
             self._memory_watch = asyncio.create_task(self._watch_memory(self.ram_limit_mb), name=f"ram:{self.name}")
 
     async def reject(self) -> None:
@@ -226,6 +241,8 @@ class StepWorker:
         )
         self._started_at = time.monotonic()
         self._identity_secret = identity.secret
+        if self._sandbox is not None:
+            self._sandbox.place(self.worker_id, self._proc.pid)
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._io_tasks = [
             asyncio.create_task(self._pipe_to_log(self._proc.stdout, "info", "stdout")),
@@ -362,6 +379,7 @@ class StepWorker:
             stream, step, ctx_handler=self._ctx_handler, log_sink=self._log_sink, on_hung=self.kill_hung
         )
         self._connection = conn
+        self._held = conn  # failed by _supervise once the process is gone, with the cause
         self.state = "ready"
         if self.unhealthy:
             self.unhealthy = False
@@ -390,11 +408,17 @@ class StepWorker:
             code = await proc.wait()
             await asyncio.gather(*self._io_tasks, return_exceptions=True)
             self._rpc.forget(self._identity_secret)
-            conn = self._connection
-            if conn is not None:
-                conn.fail_all(
-                    errors.WORKER_CRASHED, f"the worker of step {self.name!r} exited ({_describe_exit(code)})"
+            cause = f"the worker of step {self.name!r} exited ({_describe_exit(code)})"
+            if self._sandbox is not None and self._sandbox.memory_killed(self.worker_id):
+                cause = (
+                    f"step {self.name!r} exceeded its memory limit of {self.limits.ram_mb} MB; "
+                    "the kernel killed the worker"
                 )
+                self.last_error = cause
+                self._log(errors.WORKER_CRASHED, cause, level="error")
+            held, self._held = self._held, None
+            if held is not None:
+                held.fail_all(errors.WORKER_CRASHED, cause)
             if self._stopping:
                 self.state = "stopped"
                 return
