@@ -44,7 +44,10 @@ class Subscription:
     def matches(self, message: dict[str, Any]) -> bool:
         if message.get("streamName") != self.stream or message.get("groupId") != self.group:
             return False
-        return self.item_id is None or message.get("id") == self.item_id
+        if self.item_id is None:
+            # An item subscription's sync carries an id; it is not the group's (as in Motia's client).
+            return not (message.get("id") is not None and message.get("event", {}).get("type") == "sync")
+        return message.get("id") == self.item_id
 
     async def next_message(self, timeout: float = 10.0) -> dict[str, Any]:
         """The next message for this subscription; raises StreamError for an error event."""

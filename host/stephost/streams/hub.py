@@ -21,9 +21,19 @@ SLOW_CLIENT_CLOSE_CODE = 1008  # policy violation: the client does not keep up
 CLOSE_TIMEOUT_S = 5.0
 
 
+_last_stamp = 0
+
+
+def _timestamp() -> int:
+    """Wall-clock milliseconds, strictly increasing: Motia's clients drop a message not newer than the last."""
+    global _last_stamp
+    _last_stamp = max(int(time.time() * 1000), _last_stamp + 1)
+    return _last_stamp
+
+
 def change_message(stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> dict[str, Any]:
     """Motia's wire shape for a change or a custom event."""
-    message: dict[str, Any] = {"timestamp": int(time.time() * 1000), "streamName": stream, "groupId": group}
+    message: dict[str, Any] = {"timestamp": _timestamp(), "streamName": stream, "groupId": group}
     if item_id is not None:
         message["id"] = item_id
     message["event"] = event

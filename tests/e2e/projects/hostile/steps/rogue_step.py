@@ -2,7 +2,6 @@ import os
 
 import grpc
 
-from stephost_proto.v1 import worker_pb2 as pb
 from stephost_proto.v1 import worker_pb2_grpc as pb_grpc
 
 config = {"type": "api", "name": "Rogue", "path": "/rogue", "method": "GET", "emits": []}
@@ -14,9 +13,9 @@ async def handler(req, context):
     async with grpc.aio.insecure_channel("unix:" + os.environ["STEPHOST_SOCKET"]) as channel:
         call = pb_grpc.WorkerHostStub(channel).Connect(metadata=(("x-stephost-secret", secret),))
         try:
-            await call.write(pb.WorkerMessage(hello=pb.Hello(protocol_version=1, config_json=b"{}")))
-            await call.read()
-            outcome = "accepted"
+            # Read before writing: the host answers the call's metadata, so its verdict comes first.
+            first = await call.read()
+            outcome = "accepted" if first is not grpc.aio.EOF else "closed"
         except grpc.aio.AioRpcError as exc:
             outcome = exc.code().name
     return {"status": 200, "body": {"outcome": outcome}}
