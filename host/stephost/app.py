@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import tempfile
@@ -52,6 +53,9 @@ from stephost.streams.sqlite import SqliteStreamStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.environment import DotEnvError, worker_environment
+from stephost.workers.isolation import check as isolation_check
+from stephost.workers.isolation import command_prefix as isolation_prefix
+from stephost.workers.launch import language_of
 from stephost.workers.rpc_server import WorkerRpcServer
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.supervisor import UNHEALTHY_RETRY_S, Hello, LoadFailed, StepWorker
@@ -163,6 +167,19 @@ class Host:
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
         self._sandbox, sandbox_note = CgroupSandbox.detect()
         self.log(host_record("info", sandbox_note))
+        isolation = self.project_settings.isolation
+        prefix: tuple[str, ...] = ()
+        if isolation.requested:
+            refused = isolation_check(isolation, {language_of(f) for f in [*found.steps, *found.streams]})
+            for reason in refused:
+                problems.append(ConfigProblem("stephost.json", None, "isolation", reason))
+            if refused:
+                self.log(host_record("warn", "isolation requested but unavailable; workers run without it"))
+            else:
+                prefix = isolation_prefix(isolation)
+                self.log(host_record("info", f"worker isolation active: {' '.join(prefix)}"))
+                # A worker under another user must still reach the socket (its secret is what guards it).
+                os.chmod(self._socket_dir, 0o711)
         try:
             base_env = worker_environment(self.project, self.project_settings.env_allow)
         except DotEnvError as exc:
@@ -181,6 +198,7 @@ class Host:
                 limits=WorkerLimits(
                     ram_mb=self.project_settings.default_ram_mb, pids=self.project_settings.default_pids
                 ),
+                command_prefix=prefix,
             )
             for i, f in enumerate(files, 1)
         ]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stephost.bus.retry import RetryPolicy
 from stephost.errors import ConfigProblem
+from stephost.workers.isolation import Isolation
 
 SETTINGS_FILE = "stephost.json"
 DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
@@ -52,6 +53,7 @@ class ProjectSettings:
     default_ram_mb: int | None = 2048
     # Processes and threads per worker (cgroup pids.max): a fork bomb stops here.
     default_pids: int | None = 1024
+    isolation: Isolation = field(default_factory=Isolation)
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -100,7 +102,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "limits", "retry", "streams"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "isolation", "limits", "retry", "streams"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -161,6 +163,22 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
             problems.append(_problem("limits.pids", f"must be a whole number >= 32, or null, got {pids!r}"))
         else:
             settings = replace(settings, default_ram_mb=ram, default_pids=pids)
+    isolation = raw.get("isolation")
+    if isolation is not None:
+        if not isinstance(isolation, dict) or set(isolation) - {"network", "user"}:
+            problems.append(
+                _problem(
+                    "isolation", f'must be an object like {{"network": false, "user": "nobody"}}, got {isolation!r}'
+                )
+            )
+        elif not isinstance(isolation.get("network", True), bool):
+            problems.append(_problem("isolation.network", f"must be a boolean, got {isolation['network']!r}"))
+        elif isolation.get("user") is not None and (not isinstance(isolation["user"], str) or not isolation["user"]):
+            problems.append(_problem("isolation.user", f"must be a user name, got {isolation['user']!r}"))
+        else:
+            settings = replace(
+                settings, isolation=Isolation(network=isolation.get("network", True), user=isolation.get("user"))
+            )
     return settings, problems
 
 

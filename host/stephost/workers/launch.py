@@ -43,7 +43,9 @@ def sdk_node_dir() -> Path:
     return Path(os.environ.get("STEPHOST_SDK_NODE", _DEFAULT_SDK_NODE))
 
 
-def launch_spec(file: Path, project: Path, identity: WorkerIdentity, base_env: dict[str, str]) -> LaunchSpec:
+def launch_spec(
+    file: Path, project: Path, identity: WorkerIdentity, base_env: dict[str, str], prefix: tuple[str, ...] = ()
+) -> LaunchSpec:
     """The command, environment and working directory of the worker for `file`."""
     language = language_of(file)
     env = dict(base_env)
@@ -59,7 +61,7 @@ def launch_spec(file: Path, project: Path, identity: WorkerIdentity, base_env: d
     if language == "python":
         # Unbuffered so a step's print() reaches the log at once, even if it crashes next.
         env["PYTHONUNBUFFERED"] = "1"
-        return LaunchSpec((sys.executable, "-m", "stephost_sdk.worker"), env, project)
+        return LaunchSpec((*prefix, sys.executable, "-m", "stephost_sdk.worker"), env, project)
     node = shutil.which("node")
     if node is None:
         raise WorkerUnavailable(f"{file}: 'node' is not on PATH; it is needed to run TypeScript/JavaScript steps")
@@ -68,4 +70,4 @@ def launch_spec(file: Path, project: Path, identity: WorkerIdentity, base_env: d
         raise WorkerUnavailable(
             f"{file}: the Node worker runtime is not built ({entry} is missing); run `npm ci` in {entry.parents[1]}"
         )
-    return LaunchSpec((node, "--enable-source-maps", str(entry)), env, project)
+    return LaunchSpec((*prefix, node, "--enable-source-maps", str(entry)), env, project)

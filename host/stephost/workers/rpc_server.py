@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,6 +69,8 @@ class WorkerRpcServer(pb_grpc.WorkerHostServicer):  # type: ignore[misc]  # gene
         pb_grpc.add_WorkerHostServicer_to_server(self, server)
         server.add_insecure_port(f"unix:{self.socket_path}")
         await server.start()
+        # Any local user may connect (workers may run as another user); the secret decides who is served.
+        os.chmod(self.socket_path, 0o666)
         self._server = server
 
     async def stop(self, grace_s: float = 1.0) -> None:

@@ -84,6 +84,7 @@ class StepWorker:
         base_env: dict[str, str] | None = None,
         sandbox: CgroupSandbox | None = None,
         limits: WorkerLimits | None = None,
+        command_prefix: tuple[str, ...] = (),
     ) -> None:
         self.file = file
         self.project = project
@@ -92,6 +93,7 @@ class StepWorker:
         self.worker_id = worker_id
         self._base_env = base_env if base_env is not None else {}
         self._sandbox = sandbox
+        self._command_prefix = command_prefix
         self.limits = limits or WorkerLimits()
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
@@ -226,7 +228,7 @@ class StepWorker:
         identity = WorkerIdentity(
             worker_id=self.worker_id, secret=secrets.token_hex(16), socket_path=self._rpc.socket_path
         )
-        spec = launch_spec(self.file, self.project, identity, self._base_env)
+        spec = launch_spec(self.file, self.project, identity, self._base_env, self._command_prefix)
         self._rpc.expect(identity.secret, self._on_stream)
         self.state = "starting"
         self._proc = await asyncio.create_subprocess_exec(

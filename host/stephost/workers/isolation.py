@@ -1,0 +1,71 @@
+"""Optional stronger isolation for workers (stephost.json `isolation`), where the machine allows.
+
+- `network: false`: each worker runs in its own network namespace (`unshare --net`); it
+  still reaches the host over the unix socket, while TCP and UDP go nowhere.
+- `user: "nobody"`: workers run as that unprivileged user (`setpriv`).
+
+Each requested layer is tried once at start-up with a harmless command; one that cannot
+work here is reported with the reason instead of being silently skipped.
+"""
+
+from __future__ import annotations
+
+import pwd
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Isolation:
+    network: bool = True  # False: no network
+    user: str | None = None
+
+    @property
+    def requested(self) -> bool:
+        return not self.network or self.user is not None
+
+
+def command_prefix(isolation: Isolation) -> tuple[str, ...]:
+    """What goes before a worker's command to apply the layers."""
+    prefix: list[str] = []
+    if not isolation.network:
+        prefix += ["unshare", "--net", "--"]
+    if isolation.user is not None:
+        entry = pwd.getpwnam(isolation.user)  # check() has made sure the user exists
+        prefix += ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
+    return tuple(prefix)
+
+
+def check(isolation: Isolation, languages: set[str]) -> list[str]:
+    """Why a requested layer cannot work on this machine (empty: all good)."""
+    problems: list[str] = []
+    for tool, wanted in (("unshare", not isolation.network), ("setpriv", isolation.user is not None)):
+        if wanted and shutil.which(tool) is None:
+            problems.append(f"'{tool}' is not installed (util-linux)")
+    if isolation.user is not None:
+        try:
+            pwd.getpwnam(isolation.user)
+        except KeyError:
+            problems.append(f"there is no user {isolation.user!r} on this machine")
+    if problems:
+        return problems
+    probes = [(sys.executable, "-c", "pass")] if "python" in languages else []
+    node = shutil.which("node")
+    if languages & {"typescript", "javascript"} and node:
+        probes.append((node, "-e", ""))
+    for probe in probes or [(sys.executable, "-c", "pass")]:
+        try:
+            done = subprocess.run(
+                [*command_prefix(isolation), *probe], capture_output=True, text=True, timeout=20, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            problems.append(f"running {probe[0]} isolated failed: {exc}")
+            continue
+        if done.returncode != 0:
+            reason = (done.stderr or done.stdout).strip().splitlines()
+            problems.append(
+                f"running {probe[0]} isolated failed here: {reason[-1] if reason else f'exit {done.returncode}'}"
+            )
+    return problems

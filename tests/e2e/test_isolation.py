@@ -1,0 +1,76 @@
+"""Optional stronger isolation from stephost.json: no network, another user, or a clear refusal."""
+
+from __future__ import annotations
+
+import json
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stephost.testing import HostProcess, free_port
+
+PROJECT = Path(__file__).parent / "projects" / "isolated"
+
+
+@pytest.mark.parametrize("path", ["/py/net", "/ts/net"])
+def test_a_worker_without_network_cannot_open_tcp_even_to_loopback_but_still_serves(path: str) -> None:
+    with HostProcess(PROJECT, extra_args=["--log-format", "json"]) as host:
+        # The host's own port, on the host's loopback: unreachable from the worker's namespace.
+        body = httpx.get(host.url + path, params={"port": host.port}, timeout=30).json()
+        assert body["reached"] is False
+        assert body["error"] in ("ConnectionRefusedError", "OSError", "ECONNREFUSED", "ENETUNREACH", "timeout")
+        assert any("worker isolation active: unshare --net" in r.get("msg", "") for r in host.log_records())
+
+
+def test_running_workers_as_another_user_works_or_is_refused_with_the_reason() -> None:
+    # The worker's user must be able to read the project: a world-readable copy outside pytest's private tmp.
+    root = Path(tempfile.mkdtemp(prefix="stephost-isolated-"))
+    try:
+        run_as_nobody(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_as_nobody(root: Path) -> None:
+    project = root / "project"
+    shutil.copytree(PROJECT, project)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (project / "stephost.json").write_text(json.dumps({"isolation": {"user": "nobody"}}))
+    (project / "steps" / "net.step.ts").unlink()
+    # Can this machine run our Python as nobody at all? (Not when it lives under a private home.)
+    nobody = pwd.getpwnam("nobody")
+    probe = subprocess.run(
+        [
+            "setpriv",
+            f"--reuid={nobody.pw_uid}",
+            f"--regid={nobody.pw_gid}",
+            "--clear-groups",
+            "--",
+            sys.executable,
+            "-c",
+            "pass",
+        ],
+        capture_output=True,
+        timeout=30,
+    )
+    if probe.returncode == 0:
+        with HostProcess(project) as host:
+            body = httpx.get(host.url + "/py/net", params={"port": free_port()}, timeout=30).json()
+            assert body["uid"] == nobody.pw_uid
+    else:
+        result = subprocess.run(
+            [sys.executable, "-m", "stephost.cli", "start", str(project), "--port", str(free_port())],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert result.returncode == 1
+        assert "stephost.json field 'isolation': running" in result.stdout
+        assert "isolated failed here" in result.stdout
