@@ -37,7 +37,7 @@ def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) ->
     )
     assert [str(p) for p in problems] == [
         "stephost.json field 'bodyLimt': is not a known setting "
-        "(bodyLimit, cors, cron, emitEndpoint, env, limits, retry, streams)",
+        "(bodyLimit, cors, cron, emitEndpoint, env, isolation, limits, retry, streams)",
         "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
         "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
         "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",
