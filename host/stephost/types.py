@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -95,4 +95,3 @@ class CtxHandler(Protocol):
 
 
 LogSink = Callable[[LogRecord], None]
-WorkerEvent = Callable[[str], Awaitable[None] | None]
