@@ -53,12 +53,13 @@ from stephost.streams.sqlite import SqliteStreamStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.environment import DotEnvError, worker_environment
+from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.isolation import check as isolation_check
 from stephost.workers.isolation import command_prefix as isolation_prefix
 from stephost.workers.launch import language_of
 from stephost.workers.rpc_server import WorkerRpcServer
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
-from stephost.workers.supervisor import UNHEALTHY_RETRY_S, Hello, LoadFailed, StepWorker
+from stephost.workers.supervisor import UNHEALTHY_RETRY_S, StepWorker
 
 # Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")

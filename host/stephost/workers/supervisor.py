@@ -16,20 +16,19 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
 from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, LogSink
 from stephost.workers.connection import WorkerConnection
+from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
+from stephost.workers.usage import ProcessUsage, tree_rss
 from stephost_proto.v1 import worker_pb2 as pb
 
 log = logging.getLogger("stephost.workers")
@@ -47,26 +46,6 @@ CRASH_WINDOW_S = 60.0
 UNHEALTHY_RETRY_S = 5.0
 MEMORY_CHECK_INTERVAL_S = 0.2
 STREAM_GONE_GRACE_S = 1.0
-
-
-@dataclass(frozen=True)
-class Hello:
-    """What a worker reported about its step file."""
-
-    config: Any
-    language: str
-    middleware_count: int
-    sdk: str
-    functions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class LoadFailed:
-    """The worker could not load its step file; `message` names the file and the cause."""
-
-    code: str
-    message: str
-    stack: str = ""
 
 
 class StepWorker:
@@ -107,7 +86,7 @@ class StepWorker:
         self.ram_limit_mb: int | None = None
         self._memory_watch: asyncio.Task[None] | None = None
         self._became_unhealthy = asyncio.Event()
-        self._ps: psutil.Process | None = None
+        self._usage = ProcessUsage()
         self._crashes: collections.deque[float] = collections.deque()
         self._rpc = rpc
         self._ctx_handler = ctx_handler
@@ -132,30 +111,10 @@ class StepWorker:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.returncode is None else None
 
-    def _usage(self) -> dict[str, Any]:
-        """RSS and CPU of the worker process (psutil keeps the previous sample for cpu_percent)."""
-        pid = self.pid
-        if pid is None:
-            return {"rss_mb": None, "cpu_percent": None, "cpu_seconds": None}
-        try:
-            if self._ps is None or self._ps.pid != pid:
-                self._ps = psutil.Process(pid)
-            with self._ps.oneshot():
-                rss = self._ps.memory_info().rss
-                times = self._ps.cpu_times()
-                percent = self._ps.cpu_percent(interval=None)
-        except psutil.Error:
-            return {"rss_mb": None, "cpu_percent": None, "cpu_seconds": None}
-        return {
-            "rss_mb": round(rss / 2**20, 1),
-            "cpu_percent": percent,
-            "cpu_seconds": round(times.user + times.system, 2),
-        }
-
     def describe(self) -> dict[str, Any]:
         conn = self._connection
         return {
-            **self._usage(),
+            **self._usage.sample(self.pid),
             "step": self.name,
             "file": self.rel_file,
             "language": self.language,
@@ -292,10 +251,8 @@ class StepWorker:
             pid = self.pid
             if pid is None:
                 continue
-            try:
-                root = psutil.Process(pid)
-                rss = root.memory_info().rss + sum(c.memory_info().rss for c in root.children(recursive=True))
-            except psutil.Error:
+            rss = tree_rss(pid)
+            if rss is None:
                 continue
             if rss > limit_mb * 2**20:
                 message = (
