@@ -44,7 +44,7 @@ def run_as_nobody(root: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
     (project / "stephost.json").write_text(json.dumps({"isolation": {"user": "nobody"}}))
     (project / "steps" / "net.step.ts").unlink()
-    # Can this machine run our Python as nobody at all? (Not when it lives under a private home.)
+    # Can this machine run our Python worker as nobody? (Not when it, or this checkout, is private.)
     nobody = pwd.getpwnam("nobody")
     probe = subprocess.run(
         [
@@ -55,7 +55,7 @@ def run_as_nobody(root: Path) -> None:
             "--",
             sys.executable,
             "-c",
-            "pass",
+            "import stephost_sdk.worker",
         ],
         capture_output=True,
         timeout=30,

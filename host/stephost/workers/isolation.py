@@ -16,6 +16,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from stephost.workers.launch import sdk_node_dir
+
 
 @dataclass(frozen=True)
 class Isolation:
@@ -51,11 +53,14 @@ def check(isolation: Isolation, languages: set[str]) -> list[str]:
             problems.append(f"there is no user {isolation.user!r} on this machine")
     if problems:
         return problems
-    probes = [(sys.executable, "-c", "pass")] if "python" in languages else []
+    # Each probe loads what a real worker loads, so unreadable files show up here, not later.
+    python_probe = (sys.executable, "-c", "import stephost_sdk.worker")
+    probes = [python_probe] if "python" in languages else []
     node = shutil.which("node")
     if languages & {"typescript", "javascript"} and node:
-        probes.append((node, "-e", ""))
-    for probe in probes or [(sys.executable, "-c", "pass")]:
+        entry = sdk_node_dir() / "dist" / "worker.js"
+        probes.append((node, "-e", f"require('fs').accessSync({str(entry)!r}, require('fs').constants.R_OK)"))
+    for probe in probes or [python_probe]:
         try:
             done = subprocess.run(
                 [*command_prefix(isolation), *probe], capture_output=True, text=True, timeout=20, check=False
