@@ -209,7 +209,9 @@ class StepWorker:
             asyncio.create_task(self._pipe_to_log(self._proc.stdout, "info", "stdout")),
             asyncio.create_task(self._pipe_to_log(self._proc.stderr, "warn", "stderr")),
         ]
-        log.debug("started worker for %s (pid %s)", self.rel_file, self._proc.pid)
+        self._log(None, f"worker started (pid {self._proc.pid}, {self.language})", level="debug")
+        if self.restarts:
+            self._log(None, f"worker restarted (pid {self._proc.pid}, restart {self.restarts})")
 
     async def _pipe_to_log(self, pipe: asyncio.StreamReader, level: str, stream: str) -> None:
         """A step's own output (print, console.log) is never lost: each line becomes a record."""
@@ -280,10 +282,9 @@ class StepWorker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    def _log(self, code: str, msg: str, level: str = "info") -> None:
-        self._log_sink(
-            LogRecord(level=level, msg=msg, step=self.name, time_ms=int(time.time() * 1000), fields={"code": code})
-        )
+    def _log(self, code: str | None, msg: str, level: str = "info") -> None:
+        fields = {"code": code} if code else {}
+        self._log_sink(LogRecord(level=level, msg=msg, step=self.name, time_ms=int(time.time() * 1000), fields=fields))
 
     # ------------------------------------------------------------------ the stream
 
@@ -343,7 +344,7 @@ class StepWorker:
         if self.unhealthy:
             self.unhealthy = False
             self._became_unhealthy.clear()
-            self._log(errors.INTERNAL, "worker is up again; the step is healthy", level="info")
+            self._log(None, "worker is up again; the step is healthy", level="info")
         self._ready.set()
         try:
             await conn.serve()
