@@ -63,6 +63,7 @@ from stephost.workers.supervisor import UNHEALTHY_RETRY_S, StepWorker
 
 # Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
+DEFAULT_API_TIMEOUT_S = 30.0
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
 
@@ -103,6 +104,7 @@ class HostSettings:
             emit_endpoint=emit if emit is not None else self.mode == "dev",
             admin_api=self.admin_api if self.admin_api is not None else self.mode == "dev",
             stream_client_max_pending=project.stream_max_pending,
+            api_timeout_s=project.default_timeout_s or DEFAULT_API_TIMEOUT_S,
         )
 
 
@@ -342,7 +344,9 @@ class Host:
             trigger=Trigger.EVENT,
             payload=delivery.event.data,
             trace_id=delivery.event.trace_id,
-            timeout_s=step.handler_limits.timeout_s or DEFAULT_EVENT_TIMEOUT_S,
+            timeout_s=step.handler_limits.timeout_s
+            or self.project_settings.default_timeout_s
+            or DEFAULT_EVENT_TIMEOUT_S,
             attempt=delivery.attempt,
             event_id=delivery.delivery_id,
             topic=delivery.event.topic,
@@ -354,7 +358,9 @@ class Host:
             trigger=Trigger.CRON,
             payload=None,
             trace_id=new_trace_id(),
-            timeout_s=step.handler_limits.timeout_s or DEFAULT_CRON_TIMEOUT_S,
+            timeout_s=step.handler_limits.timeout_s
+            or self.project_settings.default_timeout_s
+            or DEFAULT_CRON_TIMEOUT_S,
         )
         await self._run_logged(step, invocation)
 

@@ -53,6 +53,9 @@ class ProjectSettings:
     default_ram_mb: int | None = 2048
     # Processes and threads per worker (cgroup pids.max): a fork bomb stops here.
     default_pids: int | None = 1024
+    # Seconds an invocation may run when its step sets no infrastructure.handler.timeout
+    # (None: 30 s for api and event steps, 300 s for cron steps).
+    default_timeout_s: float | None = None
     isolation: Isolation = field(default_factory=Isolation)
 
 
@@ -155,14 +158,28 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if limits is not None:
         ram = limits.get("ram", 2048) if isinstance(limits, dict) else None
         pids = limits.get("pids", 1024) if isinstance(limits, dict) else None
-        if not isinstance(limits, dict) or set(limits) - {"ram", "pids"}:
-            problems.append(_problem("limits", f'must be an object like {{"ram": 1024, "pids": 512}}, got {limits!r}'))
+        timeout = limits.get("timeout") if isinstance(limits, dict) else None
+        if not isinstance(limits, dict) or set(limits) - {"ram", "pids", "timeout"}:
+            problems.append(
+                _problem(
+                    "limits", f'must be an object like {{"ram": 1024, "pids": 512, "timeout": 30}}, got {limits!r}'
+                )
+            )
+        elif timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 900
+        ):
+            problems.append(_problem("limits.timeout", f"must be seconds within 1..900, or null, got {timeout!r}"))
         elif ram is not None and (not isinstance(ram, int) or isinstance(ram, bool) or not 128 <= ram <= 10240):
             problems.append(_problem("limits.ram", f"must be megabytes within 128..10240, or null, got {ram!r}"))
         elif pids is not None and (not isinstance(pids, int) or isinstance(pids, bool) or pids < 32):
             problems.append(_problem("limits.pids", f"must be a whole number >= 32, or null, got {pids!r}"))
         else:
-            settings = replace(settings, default_ram_mb=ram, default_pids=pids)
+            settings = replace(
+                settings,
+                default_ram_mb=ram,
+                default_pids=pids,
+                default_timeout_s=float(timeout) if timeout is not None else None,
+            )
     isolation = raw.get("isolation")
     if isolation is not None:
         if not isinstance(isolation, dict) or set(isolation) - {"network", "user"}:

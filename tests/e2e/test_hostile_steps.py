@@ -57,6 +57,31 @@ def test_an_infinite_loop_past_its_timeout_gets_504_and_the_worker_is_replaced(
     assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
 
 
+def test_a_node_handler_blocking_its_thread_past_the_default_timeout_gets_504_and_a_fresh_worker(
+    host: HostProcess,
+) -> None:
+    old_pid = host.worker_pids()["TsSleep"]
+    r = httpx.get(host.url + "/ts/sleep", params={"s": "20"}, timeout=30)
+    assert r.status_code == 504
+    assert "step 'TsSleep' did not finish within 3 s" in r.json()["error"]  # stephost.json limits.timeout
+    serves_others(host)
+    wait_for(lambda: host.worker_pids().get("TsSleep") not in (None, old_pid))
+    assert httpx.get(host.url + "/ts/sleep", timeout=30).json() == {"alive": True}
+
+
+def test_a_plain_python_handler_sleeping_past_the_timeout_gets_504_and_its_worker_serves_on(
+    host: HostProcess,
+) -> None:
+    r = httpx.get(host.url + "/py/sleep", params={"s": "8"}, timeout=30)
+    assert r.status_code == 504
+    assert "step 'PySleep' did not finish within 3 s" in r.json()["error"]
+    # The sleep holds a thread, not the worker's loop: the same step answers at once meanwhile.
+    started = time.monotonic()
+    assert httpx.get(host.url + "/py/sleep", timeout=30).json() == {"alive": True}
+    assert time.monotonic() - started < 3
+    serves_others(host)
+
+
 @pytest.mark.parametrize(
     ("step", "path", "how", "exit_text"),
     [

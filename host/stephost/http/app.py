@@ -29,7 +29,6 @@ from stephost.validation import Problem, unknown_query_params
 from stephost.workers.supervisor import StepWorker
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-DEFAULT_API_TIMEOUT_S = 30.0
 
 ExternalEmit = Callable[[str, Any, str], Awaitable[None]]
 
@@ -44,6 +43,8 @@ class HttpSettings:
     admin_api: bool = True
     # A stream client this many messages behind is disconnected.
     stream_client_max_pending: int = 1000
+    # For api steps that set no infrastructure.handler.timeout.
+    api_timeout_s: float = 30.0
 
 
 def create_app(
@@ -158,7 +159,7 @@ def create_app(
             trigger=Trigger.API,
             payload=payload,
             trace_id=trace_id,
-            timeout_s=step.handler_limits.timeout_s or DEFAULT_API_TIMEOUT_S,
+            timeout_s=step.handler_limits.timeout_s or settings.api_timeout_s,
         )
         try:
             result = await workers(step.name).invoke(invocation)

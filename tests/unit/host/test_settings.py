@@ -84,3 +84,13 @@ def test_the_default_ram_limit_is_configurable_and_checked(tmp_path: Path) -> No
     assert [str(p) for p in problems] == [
         "stephost.json field 'limits.ram': must be megabytes within 128..10240, or null, got 64"
     ]
+
+
+def test_the_default_timeout_is_configurable_and_reaches_api_steps(tmp_path: Path) -> None:
+    project, problems = load_project_settings(write(tmp_path, {"limits": {"timeout": 5}}))
+    assert problems == [] and project.default_timeout_s == 5
+    assert HostSettings(project=tmp_path).http_settings(project).api_timeout_s == 5
+    _, problems = load_project_settings(write(tmp_path, {"limits": {"timeout": 0}}))
+    assert [str(p) for p in problems] == [
+        "stephost.json field 'limits.timeout': must be seconds within 1..900, or null, got 0"
+    ]
