@@ -208,20 +208,20 @@ class Host:
         self._all_workers = workers
         started = time.monotonic()
         hellos = await asyncio.gather(*(w.load() for w in workers))
-        loaded: list[tuple[StepWorker, Hello]] = []
-        for worker, hello in zip(workers, hellos, strict=True):
+        # Workers were made in file order: steps, then streams, then the auth file.
+        n_steps, n_streams = len(found.steps), len(found.streams)
+        step_hellos: list[tuple[StepWorker, Hello]] = []
+        stream_hellos: list[tuple[StepWorker, Hello]] = []
+        auth_hellos: list[tuple[StepWorker, Hello]] = []
+        for index, (worker, hello) in enumerate(zip(workers, hellos, strict=True)):
             if isinstance(hello, LoadFailed):
                 problems.append(ConfigProblem(worker.rel_file, None, None, f"[{hello.code}] {hello.message}"))
                 if hello.stack:
                     self.log(host_record("debug", f"load failure of {worker.rel_file}", stack=hello.stack))
                 await worker.reject()
                 continue
-            assert isinstance(hello, Hello)
-            loaded.append((worker, hello))
-        n_steps, n_streams = len(found.steps), len(found.streams)
-        step_hellos = [(w, h) for w, h in loaded if workers.index(w) < n_steps]
-        stream_hellos = [(w, h) for w, h in loaded if n_steps <= workers.index(w) < n_steps + n_streams]
-        auth_hellos = [(w, h) for w, h in loaded if workers.index(w) >= n_steps + n_streams]
+            kind = step_hellos if index < n_steps else stream_hellos if index < n_steps + n_streams else auth_hellos
+            kind.append((worker, hello))
         problems += await self._load_streams(stream_hellos)
         for worker, hello in auth_hellos:
             if "authenticate" in hello.functions:
