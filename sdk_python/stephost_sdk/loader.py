@@ -26,6 +26,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -145,9 +146,15 @@ def _import(name: str, step_file: Path, project_root: Path) -> ModuleType:
     for depth in range(1, len(parts)):
         _bind_package(".".join(parts[:depth]), project_root.joinpath(*parts[:depth]))
 
-    spec = importlib.util.spec_from_file_location(name, step_file)
+    module = _exec_registered(name, importlib.util.spec_from_file_location(name, step_file), step_file)
+    _attach(name, module)
+    return module
+
+
+def _exec_registered(name: str, spec: ModuleSpec | None, source: Path) -> ModuleType:
+    """Run a module from `spec`, registered in sys.modules while it runs; unregistered if it fails."""
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot create an import spec for {step_file}")
+        raise ImportError(f"cannot create an import spec for {source}")
     module = importlib.util.module_from_spec(spec)
     # Registered before running the module so that code inspecting
     # sys.modules[__name__] during import (dataclasses, pickling, typing) works.
@@ -157,7 +164,6 @@ def _import(name: str, step_file: Path, project_root: Path) -> ModuleType:
     except BaseException:
         sys.modules.pop(name, None)
         raise
-    _attach(name, module)
     return module
 
 
@@ -170,15 +176,7 @@ def _bind_package(name: str, directory: Path) -> None:
     init = directory / "__init__.py"
     if init.is_file():
         spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(directory)])
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot create an import spec for {init}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
+        module = _exec_registered(name, spec, init)
     else:
         spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
         spec.submodule_search_locations = [str(directory)]

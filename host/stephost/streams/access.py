@@ -12,7 +12,7 @@ from typing import Any
 from stephost.errors import InvocationFailed, WorkerUnavailable
 from stephost.streams.service import StreamDefinition
 from stephost.trace import new_trace_id
-from stephost.types import Invocation, LogRecord, LogSink, Trigger, ValueResult
+from stephost.types import Invocation, InvocationResult, LogRecord, LogSink, Trigger, ValueResult
 from stephost.workers.supervisor import StepWorker
 
 AUTH_TIMEOUT_S = 10.0
@@ -33,19 +33,18 @@ class StreamAccess:
     def _log(self, level: str, step: str, msg: str, **fields: Any) -> None:
         self._log_sink(LogRecord(level=level, msg=msg, step=step, time_ms=int(time.time() * 1000), fields=fields))
 
+    @staticmethod
+    async def _call(worker: StepWorker, trigger: Trigger, payload: dict[str, Any]) -> InvocationResult:
+        """Run one auth function in its worker (raises InvocationFailed or WorkerUnavailable)."""
+        invocation = Invocation(trigger=trigger, payload=payload, trace_id=new_trace_id(), timeout_s=AUTH_TIMEOUT_S)
+        return await worker.invoke(invocation)
+
     async def authenticate(self, headers: dict[str, str], url: str) -> Any:
         """The connection's auth context (None = anonymous); raises AuthRefused."""
         if self._auth_worker is None:
             return None
         try:
-            result = await self._auth_worker.invoke(
-                Invocation(
-                    trigger=Trigger.AUTHENTICATE,
-                    payload={"headers": headers, "url": url},
-                    trace_id=new_trace_id(),
-                    timeout_s=AUTH_TIMEOUT_S,
-                )
-            )
+            result = await self._call(self._auth_worker, Trigger.AUTHENTICATE, {"headers": headers, "url": url})
         except (InvocationFailed, WorkerUnavailable) as exc:
             self._log("warn", "streamAuth", f"authenticate refused a connection: {exc.message}", code=exc.code)
             raise AuthRefused(exc.message) from exc
@@ -62,14 +61,7 @@ class StreamAccess:
         if item_id is not None:
             subscription["id"] = item_id
         try:
-            result = await worker.invoke(
-                Invocation(
-                    trigger=Trigger.CAN_ACCESS,
-                    payload={"subscription": subscription, "authContext": auth},
-                    trace_id=new_trace_id(),
-                    timeout_s=AUTH_TIMEOUT_S,
-                )
-            )
+            result = await self._call(worker, Trigger.CAN_ACCESS, {"subscription": subscription, "authContext": auth})
         except (InvocationFailed, WorkerUnavailable) as exc:
             self._log("error", stream.name, f"canAccess failed, join denied: {exc.message}", code=exc.code)
             return False
