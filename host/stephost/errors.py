@@ -19,6 +19,7 @@ STREAM_NOT_FOUND = "STREAM_NOT_FOUND"
 INVALID_ARGUMENT = "INVALID_ARGUMENT"
 WORKER_CRASHED = "WORKER_CRASHED"
 TIMEOUT = "TIMEOUT"
+STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 INTERNAL = "INTERNAL"
 
 ERROR_CODES = (
@@ -35,6 +36,7 @@ ERROR_CODES = (
     INVALID_ARGUMENT,
     WORKER_CRASHED,
     TIMEOUT,
+    STORAGE_UNAVAILABLE,
     INTERNAL,
 )
 
@@ -104,3 +106,13 @@ class WorkerUnavailable(StephostError):
 
 class PortInUse(StephostError):
     """Raised when the HTTP port is already taken by another process."""
+
+
+class StorageUnavailable(StephostError):
+    """Raised when the shared store (Redis) cannot be reached: nothing was stored or read.
+
+    Callers see it as a clear, retryable failure (api: 503); the store reconnects
+    with backoff on its own.
+    """
+
+    code = STORAGE_UNAVAILABLE

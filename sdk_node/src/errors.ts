@@ -15,6 +15,7 @@ export const STREAM_NOT_FOUND = 'STREAM_NOT_FOUND';
 export const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
 export const WORKER_CRASHED = 'WORKER_CRASHED';
 export const TIMEOUT = 'TIMEOUT';
+export const STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE';
 export const INTERNAL = 'INTERNAL';
 
 export const ERROR_CODES = [
@@ -31,6 +32,7 @@ export const ERROR_CODES = [
   INVALID_ARGUMENT,
   WORKER_CRASHED,
   TIMEOUT,
+  STORAGE_UNAVAILABLE,
   INTERNAL,
 ] as const;
 

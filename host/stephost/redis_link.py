@@ -1,0 +1,72 @@
+"""The one Redis connection of a host, the key prefix it lives under, and outage handling.
+
+Every Redis adapter (state, events, streams, cron) takes a `RedisLink` rather than
+a URL: one connection pool per host, one prefix so several projects or test runs
+share a Redis without seeing each other's keys, and one translation of connection
+failures into `StorageUnavailable` so a caller gets a clear, retryable error
+(api: 503) instead of a redis-py traceback.
+
+redis-py reconnects by itself: a call made after Redis is back opens a fresh
+connection. The `Retry` below retries a failed command a few times with
+exponential backoff before the outage is reported, so a blip is invisible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from stephost.errors import StorageUnavailable
+
+DEFAULT_PREFIX = "stephost"
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+
+class RedisLink:
+    """One asyncio Redis client and the prefix every key of this host starts with."""
+
+    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.client: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+
+    def key(self, *parts: str) -> str:
+        """`prefix:part:part`. Each structure uses a fixed number of parts, so a ':' inside
+        a user's group or id cannot make two different keys collide."""
+        return ":".join((self.prefix, *parts))
+
+    def redacted_url(self) -> str:
+        """The URL without its password, for logs and errors."""
+        if "@" not in self.url:
+            return self.url
+        scheme, _, rest = self.url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+    @asynccontextmanager
+    async def guard(self, doing: str) -> AsyncIterator[None]:
+        """Turn a connection failure inside the block into StorageUnavailable naming what failed."""
+        try:
+            yield
+        except OUTAGE_ERRORS as exc:
+            raise StorageUnavailable(f"Redis at {self.redacted_url()} is unavailable ({doing}): {exc}") from exc
+
+    async def ping(self) -> None:
+        async with self.guard("ping"):
+            await self.client.ping()
+
+    async def close(self) -> None:
+        await self.client.aclose()
