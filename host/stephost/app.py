@@ -172,14 +172,19 @@ class Host:
         self.log(host_record("info", sandbox_note))
         isolation = self.project_settings.isolation
         prefix: tuple[str, ...] = ()
+        # With a read-only file system, the project and this scratch directory (their TMPDIR) stay writable.
+        scratch = Path(self._socket_dir) / "scratch"
+        writable = (self.project, scratch)
         if isolation.requested:
-            refused = isolation_check(isolation, {language_of(f) for f in [*found.steps, *found.streams]})
+            scratch.mkdir(exist_ok=True)
+            scratch.chmod(0o1777)  # like /tmp: workers may run as another user
+            refused = isolation_check(isolation, {language_of(f) for f in [*found.steps, *found.streams]}, writable)
             for reason in refused:
                 problems.append(ConfigProblem("stephost.json", None, "isolation", reason))
             if refused:
                 self.log(host_record("warn", "isolation requested but unavailable; workers run without it"))
             else:
-                prefix = isolation_prefix(isolation)
+                prefix = isolation_prefix(isolation, writable)
                 self.log(host_record("info", f"worker isolation active: {' '.join(prefix)}"))
                 # A worker under another user must still reach the socket (its secret is what guards it).
                 os.chmod(self._socket_dir, 0o711)
@@ -188,6 +193,8 @@ class Host:
         except DotEnvError as exc:
             problems.append(ConfigProblem(".env", None, None, str(exc)))
             base_env = worker_environment(self.project / ".no-dotenv", self.project_settings.env_allow)
+        if isolation.read_only_fs:
+            base_env["TMPDIR"] = str(scratch)
         workers = [
             StepWorker(
                 f,

@@ -182,20 +182,9 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
             )
     isolation = raw.get("isolation")
     if isolation is not None:
-        if not isinstance(isolation, dict) or set(isolation) - {"network", "user"}:
-            problems.append(
-                _problem(
-                    "isolation", f'must be an object like {{"network": false, "user": "nobody"}}, got {isolation!r}'
-                )
-            )
-        elif not isinstance(isolation.get("network", True), bool):
-            problems.append(_problem("isolation.network", f"must be a boolean, got {isolation['network']!r}"))
-        elif isolation.get("user") is not None and (not isinstance(isolation["user"], str) or not isolation["user"]):
-            problems.append(_problem("isolation.user", f"must be a user name, got {isolation['user']!r}"))
-        else:
-            settings = replace(
-                settings, isolation=Isolation(network=isolation.get("network", True), user=isolation.get("user"))
-            )
+        parsed = _parse_isolation(isolation, problems)
+        if parsed is not None:
+            settings = replace(settings, isolation=parsed)
     return settings, problems
 
 
@@ -221,3 +210,22 @@ def _parse_retry(raw: Any, problems: list[ConfigProblem]) -> RetryPolicy:
             continue
         policy = replace(policy, **{attr: float(value)})
     return policy
+
+
+_ISOLATION_EXAMPLE = '{"network": false, "user": "nobody", "filesystem": "readonly"}'
+
+
+def _parse_isolation(raw: Any, problems: list[ConfigProblem]) -> Isolation | None:
+    if not isinstance(raw, dict) or set(raw) - {"network", "user", "filesystem"}:
+        problems.append(_problem("isolation", f"must be an object like {_ISOLATION_EXAMPLE}, got {raw!r}"))
+        return None
+    network, user, filesystem = raw.get("network", True), raw.get("user"), raw.get("filesystem", "full")
+    if not isinstance(network, bool):
+        problems.append(_problem("isolation.network", f"must be a boolean, got {network!r}"))
+    elif user is not None and (not isinstance(user, str) or not user):
+        problems.append(_problem("isolation.user", f"must be a user name, got {user!r}"))
+    elif filesystem not in ("full", "readonly"):
+        problems.append(_problem("isolation.filesystem", f'must be "full" or "readonly", got {filesystem!r}'))
+    else:
+        return Isolation(network=network, user=user, read_only_fs=filesystem == "readonly")
+    return None

@@ -28,6 +28,27 @@ def test_a_worker_without_network_cannot_open_tcp_even_to_loopback_but_still_ser
         assert any("worker isolation active: unshare --net" in r.get("msg", "") for r in host.log_records())
 
 
+@pytest.mark.parametrize(
+    ("lang", "path", "erofs"), [("py", "/py/write", "Read-only file system"), ("ts", "/ts/write", "EROFS")]
+)
+def test_a_read_only_file_system_lets_a_worker_write_only_its_project_and_its_tmpdir(
+    tmp_path: Path, lang: str, path: str, erofs: str
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    (project / "stephost.json").write_text(json.dumps({"isolation": {"network": False, "filesystem": "readonly"}}))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    with HostProcess(project, extra_args=["--log-format", "json"]) as host:
+        body = httpx.get(host.url + path, params={"outside": str(outside)}, timeout=30).json()
+        assert body == {"project": "ok", "tmp": "ok", "outside": erofs}
+        assert (project / f"{lang}-note.txt").read_text() == "written by a worker"
+        assert list(outside.iterdir()) == []  # writable for the host, read-only for the worker
+        assert any("readonly_root.py" in r.get("msg", "") for r in host.log_records())
+        # both layers at once: still no network
+        assert httpx.get(host.url + f"/{lang}/net", params={"port": host.port}, timeout=30).json()["reached"] is False
+
+
 def test_running_workers_as_another_user_works_or_is_refused_with_the_reason() -> None:
     # The worker's user must be able to read the project: a world-readable copy outside pytest's private tmp.
     root = Path(tempfile.mkdtemp(prefix="stephost-isolated-"))

@@ -94,3 +94,24 @@ def test_the_default_timeout_is_configurable_and_reaches_api_steps(tmp_path: Pat
     assert [str(p) for p in problems] == [
         "stephost.json field 'limits.timeout': must be seconds within 1..900, or null, got 0"
     ]
+
+
+def test_isolation_layers_are_read_and_checked(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(
+        write(tmp_path, {"isolation": {"network": False, "user": "nobody", "filesystem": "readonly"}})
+    )
+    assert problems == []
+    assert (settings.isolation.network, settings.isolation.user, settings.isolation.read_only_fs) == (
+        False,
+        "nobody",
+        True,
+    )
+    for bad, message in [
+        ({"filesystem": "ro"}, "field 'isolation.filesystem': must be \"full\" or \"readonly\", got 'ro'"),
+        ({"network": "no"}, "field 'isolation.network': must be a boolean, got 'no'"),
+        ({"user": ""}, "field 'isolation.user': must be a user name, got ''"),
+        ({"chroot": True}, "field 'isolation': must be an object like"),
+    ]:
+        settings, problems = load_project_settings(write(tmp_path, {"isolation": bad}))
+        assert len(problems) == 1 and message in str(problems[0]), problems
+        assert not settings.isolation.requested
