@@ -112,9 +112,9 @@ export class Connection {
   }
 
   /** True when `message` is within the host's limit; encodes only when it might not be. */
-  fits(message: WorkerMessage): boolean {
-    if (roughSize(message) < this.maxMessageBytes / 2) return true;
-    return this.encode(message).length <= this.maxMessageBytes;
+  fits(message: WorkerMessage, limit = this.maxMessageBytes): boolean {
+    if (roughSize(message) < limit / 2) return true;
+    return this.encode(message).length <= limit;
   }
 
   /**

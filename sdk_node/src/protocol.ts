@@ -180,6 +180,8 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 
 /** 64 MiB: large request bodies and handler results cross in one message. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** The most a Log message may weigh (docs/protocol.md, Sizes); a bigger one gets the worker disconnected. */
+export const MAX_LOG_BYTES = 1024 * 1024;
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

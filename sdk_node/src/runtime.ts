@@ -9,6 +9,7 @@ import { invokeHandler, preflight } from './invoke.js';
 import { decodeJson, encodeJson } from './json.js';
 import type { LoadedStep } from './loader.js';
 import {
+  MAX_LOG_BYTES,
   PROTOCOL_VERSION,
   type Cancel,
   type Invoke,
@@ -156,7 +157,7 @@ export class WorkerRuntime implements HostHandlers {
       fields_json: Buffer.from(fieldsJson, 'utf8'),
       time_unix_ms: Date.now(),
     };
-    if (this.conn.fits({ log: record })) {
+    if (this.conn.fits({ log: record }, Math.min(MAX_LOG_BYTES, this.conn.maxMessageBytes))) {
       this.conn.send({ log: record });
       return;
     }

@@ -35,6 +35,8 @@ from .messages import (
 SECRET_METADATA: Final = "x-stephost-secret"
 # The channel's hard limit both ways; the host may announce a lower one in Welcome.
 MAX_MESSAGE_BYTES: Final = 64 * 1024 * 1024
+# The most a Log message may weigh (docs/protocol.md, Sizes); the host disconnects a worker that sends more.
+MAX_LOG_BYTES: Final = 1024 * 1024
 CONNECT_TIMEOUT_S: Final = 10.0
 
 _CLOSE: Final = object()
@@ -128,7 +130,7 @@ class Connection:
     def log(self, record: LogRecord) -> None:
         """Send a log record; an oversized one is cut down to its message."""
         message = wire.log(record)
-        if message.ByteSize() > self._limit:
+        if message.ByteSize() > min(self._limit, MAX_LOG_BYTES):
             message = wire.log(
                 LogRecord(
                     record.invocation_id,

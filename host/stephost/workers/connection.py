@@ -36,6 +36,11 @@ from stephost_proto.v1 import worker_pb2 as pb
 
 log = logging.getLogger("stephost.workers")
 
+# What one message of each small kind may weigh; results and ctx calls are bounded by the
+# transport's 64 MiB. SDKs cut a log record down before it gets near its limit, so a
+# worker that sends more is broken or hostile: it is disconnected and killed.
+MESSAGE_LIMITS = {"log": 1024 * 1024, "pong": 64, "drained": 64}
+
 _TRIGGERS = {
     Trigger.API: pb.TRIGGER_KIND_API,
     Trigger.EVENT: pb.TRIGGER_KIND_EVENT,
@@ -116,14 +121,15 @@ class WorkerConnection:
         *,
         ctx_handler: CtxHandler,
         log_sink: LogSink,
-        on_hung: Callable[[str], None],
+        on_unusable: Callable[[str], None],
         ping_interval_s: float = PING_INTERVAL_S,
     ) -> None:
         self.step = step
         self._stream = stream
         self._ctx_handler = ctx_handler
         self._log_sink = log_sink
-        self._on_hung = on_hung
+        # Called when the worker must be killed: it hung, ignored a cancel or broke the protocol.
+        self._on_unusable = on_unusable
         self._ping_interval_s = ping_interval_s
         self._outbox: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
         self._pending: dict[str, tuple[asyncio.Future[InvocationResult], Invocation]] = {}
@@ -192,7 +198,7 @@ class WorkerConnection:
 
         def check() -> None:
             if invocation_id in self._pending and not self._closed:
-                self._on_hung(
+                self._on_unusable(
                     f"invocation of step {self.step.name!r} ignored its cancellation for {CANCEL_GRACE_S:g} s"
                 )
 
@@ -292,7 +298,7 @@ class WorkerConnection:
         while True:
             await asyncio.sleep(self._ping_interval_s)
             if self._ping_seq - self._last_pong >= MISSED_PINGS_BEFORE_HUNG:
-                self._on_hung(
+                self._on_unusable(
                     f"step {self.step.name!r} missed {MISSED_PINGS_BEFORE_HUNG} heartbeats "
                     f"({self._ping_interval_s:g} s apart)"
                 )
@@ -314,6 +320,13 @@ class WorkerConnection:
                 if msg is None:
                     break
                 kind = msg.WhichOneof("kind")
+                limit = MESSAGE_LIMITS.get(kind or "")
+                if limit is not None and (size := msg.ByteSize()) > limit:
+                    self._on_unusable(
+                        f"step {self.step.name!r} broke the protocol: a {kind} message of {size} bytes "
+                        f"(the limit is {limit})"
+                    )
+                    break
                 if kind == "result":
                     self._resolve(msg.result)
                 elif kind == "call":

@@ -271,10 +271,10 @@ class StepWorker:
 
     def _kill_if_unreachable(self, proc: asyncio.subprocess.Process) -> None:
         if proc is self._proc and proc.returncode is None and not self._stopping and self._connection is None:
-            self.kill_hung("the worker's stream ended while its process was still running")
+            self.kill_unusable("the worker's stream ended while its process was still running")
 
-    def kill_hung(self, reason: str) -> None:
-        """A hung worker is killed; its supervisor restarts it."""
+    def kill_unusable(self, reason: str) -> None:
+        """A worker that hung or broke the protocol is killed; its supervisor restarts it."""
         self.last_error = reason
         self._log(errors.INTERNAL, f"{reason}; killing worker pid {self.pid}", level="error")
         proc = self._proc
@@ -336,7 +336,7 @@ class StepWorker:
             )
         )
         conn = WorkerConnection(
-            stream, step, ctx_handler=self._ctx_handler, log_sink=self._log_sink, on_hung=self.kill_hung
+            stream, step, ctx_handler=self._ctx_handler, log_sink=self._log_sink, on_unusable=self.kill_unusable
         )
         self._connection = conn
         self._held = conn  # failed by _supervise once the process is gone, with the cause

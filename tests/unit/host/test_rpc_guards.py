@@ -38,8 +38,9 @@ class Harness:
         self.server = WorkerRpcServer(socket_path)
         self.connection: WorkerConnection | None = None
         self.connected = asyncio.Event()
+        self.served = asyncio.Event()  # serve() returned: the host stopped reading the stream
         self.logs: list[LogRecord] = []
-        self.hung: list[str] = []
+        self.killed: list[str] = []
         registry, _ = build_registry([STEP])
         self.ctx = CtxService(
             registry,
@@ -54,10 +55,13 @@ class Harness:
 
     async def serve_stream(self, stream: WorkerStream) -> None:
         self.connection = WorkerConnection(
-            stream, STEP, ctx_handler=self.ctx, log_sink=self.logs.append, on_hung=self.hung.append
+            stream, STEP, ctx_handler=self.ctx, log_sink=self.logs.append, on_unusable=self.killed.append
         )
         self.connected.set()
-        await self.connection.serve()
+        try:
+            await self.connection.serve()
+        finally:
+            self.served.set()
 
 
 @pytest.fixture
@@ -160,3 +164,32 @@ async def test_an_oversized_message_ends_the_stream_instead_of_the_host(harness:
     await stream2.write(pb.WorkerMessage(pong=pb.Pong(seq=0)))
     await asyncio.wait_for(harness.connected.wait(), 5)
     await channel2.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        (pb.WorkerMessage(log=pb.Log(msg="x" * (2 * 2**20))), "log"),
+        (pb.WorkerMessage(pong=pb.Pong(seq=2**62)), None),  # a real pong is tiny: allowed
+        (pb.WorkerMessage(drained=pb.Drained()), None),
+    ],
+)
+async def test_a_message_over_its_kinds_limit_gets_the_worker_disconnected_and_killed(
+    harness: Harness, message: pb.WorkerMessage, kind: str | None
+) -> None:
+    channel, stream = call(harness.server.socket_path, "good-secret")
+    await stream.write(pb.WorkerMessage(pong=pb.Pong(seq=0)))
+    await asyncio.wait_for(harness.connected.wait(), 5)
+    await stream.write(message)
+    await stream.write(pb.WorkerMessage(log=pb.Log(msg="after")))
+    if kind is None:
+        await asyncio.sleep(0.2)
+        assert harness.killed == []
+        assert [r.msg for r in harness.logs] == ["after"]
+    else:
+        await asyncio.wait_for(harness.served.wait(), 5)  # the host stopped reading this stream
+        size = message.ByteSize()
+        reason = f"step 'Api' broke the protocol: a {kind} message of {size} bytes (the limit is 1048576)"
+        assert harness.killed == [reason]
+        assert harness.logs == []  # neither the huge record nor anything after it
+    await channel.close()
