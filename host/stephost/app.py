@@ -37,6 +37,7 @@ from stephost.discovery import discover
 from stephost.dlq import DeadLetterQueue
 from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUnavailable
 from stephost.http.app import HttpSettings, create_app
+from stephost.http.in_flight import InFlightRequests
 from stephost.logs import host_record
 from stephost.registry import Registry, build_registry
 from stephost.settings import ProjectSettings, load_project_settings
@@ -46,7 +47,7 @@ from stephost.state.sqlite import SqliteStateStore
 from stephost.streams.access import StreamAccess
 from stephost.streams.base import StreamStore
 from stephost.streams.config import parse_stream_config
-from stephost.streams.hub import StreamHub
+from stephost.streams.hub import GOING_AWAY_CLOSE_CODE, StreamHub
 from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.service import StreamService
 from stephost.streams.sqlite import SqliteStreamStore
@@ -66,6 +67,8 @@ AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.c
 DEFAULT_API_TIMEOUT_S = 30.0
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
+GRACEFUL_TIMEOUT_S = 5.0  # what requests in flight get to finish when the host stops
+STOP_AFTER_IDLE_S = 0.5  # then what the HTTP server gets to wind down its connections
 
 
 @dataclass(frozen=True)
@@ -431,15 +434,18 @@ class Host:
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]
         config.accesslog = None
         config.errorlog = None
-        config.graceful_timeout = 5.0
+        config.graceful_timeout = GRACEFUL_TIMEOUT_S
         # WebSocket keep-alive: dead stream clients are noticed and dropped.
         config.websocket_ping_interval = 20.0
 
         ready_event = asyncio.Event()
+        stopping = asyncio.Event()
+        in_flight = InFlightRequests(app)
 
         async def shutdown_trigger() -> None:
             ready_event.set()
             await shutdown()
+            stopping.set()
 
         async def announce() -> None:
             await ready_event.wait()
@@ -452,11 +458,32 @@ class Host:
             )
 
         announcer = asyncio.create_task(announce())
+        server = asyncio.create_task(serve(in_flight, config, shutdown_trigger=shutdown_trigger))
+        stop_requested = asyncio.create_task(stopping.wait())
         try:
-            await serve(app, config, shutdown_trigger=shutdown_trigger)
+            await asyncio.wait({server, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+            if server.done():
+                await server  # it stopped on its own: raise what stopped it
+            else:
+                await self._stop_serving(server, in_flight)
         finally:
             announcer.cancel()
+            stop_requested.cancel()
             await self.close()
+
+    async def _stop_serving(self, server: asyncio.Task[None], in_flight: InFlightRequests) -> None:
+        """Let requests in flight finish (up to the graceful timeout), close stream clients, then stop.
+
+        Hypercorn alone would also wait for idle WebSocket keep-alive tasks, up to the
+        whole graceful timeout, though nothing is left to do.
+        """
+        self._streams.hub.close_all(GOING_AWAY_CLOSE_CODE, "stephost is shutting down")
+        await in_flight.wait_idle(GRACEFUL_TIMEOUT_S)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_AFTER_IDLE_S):
+                await asyncio.shield(server)
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop in order: cron, bus, workers (drained), the rpc socket. Each stage logs a line."""

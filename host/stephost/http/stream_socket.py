@@ -108,6 +108,7 @@ def register_stream_socket(app: Quart, service: StreamService, access: StreamAcc
             return Response(json.dumps({"error": "Authentication failed"}), status=401, content_type="application/json")
         await websocket.accept()
         channel = ClientChannel(websocket.send, _closer, max_pending=max_pending)
+        hub.connect(channel)
         writer = asyncio.ensure_future(channel.run_writer())
         reader = asyncio.ensure_future(read_frames(channel, auth))
         try:

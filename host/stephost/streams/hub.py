@@ -18,6 +18,7 @@ from typing import Any
 RoomKey = tuple[str, str, str | None]
 DEFAULT_MAX_PENDING = 1000
 SLOW_CLIENT_CLOSE_CODE = 1008  # policy violation: the client does not keep up
+GOING_AWAY_CLOSE_CODE = 1001  # the host is shutting down
 CLOSE_TIMEOUT_S = 5.0
 
 
@@ -55,6 +56,7 @@ class ClientChannel:
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=max_pending)
         self.max_pending = max_pending
         self.closed_reason: str | None = None
+        self.close_code = SLOW_CLIENT_CLOSE_CODE
         self._done = asyncio.Event()
 
     def offer(self, text: str) -> bool:
@@ -65,9 +67,15 @@ class ClientChannel:
             self._outbox.put_nowait(text)
             return True
         except asyncio.QueueFull:
-            self.closed_reason = f"client too slow: {self.max_pending} messages were waiting"
-            self._done.set()
+            self.close(SLOW_CLIENT_CLOSE_CODE, f"client too slow: {self.max_pending} messages were waiting")
             return False
+
+    def close(self, code: int, reason: str) -> None:
+        """End the connection with `code` and `reason`, without waiting for the outbox."""
+        if self.closed_reason is None:
+            self.closed_reason = reason
+            self.close_code = code
+        self._done.set()
 
     def send_json(self, message: dict[str, Any]) -> bool:
         return self.offer(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
@@ -86,7 +94,7 @@ class ClientChannel:
             # The close frame queues behind what the client never read; do not wait forever.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                    await self._close(SLOW_CLIENT_CLOSE_CODE, self.closed_reason)
+                    await self._close(self.close_code, self.closed_reason)
 
     async def _drain(self) -> None:
         while True:
@@ -105,6 +113,16 @@ class StreamHub:
         self._rooms: dict[RoomKey, set[ClientChannel]] = {}
         # channel -> subscription id -> room, so leave and disconnect find what to undo
         self._subscriptions: dict[ClientChannel, dict[str, RoomKey]] = {}
+        self._connected: set[ClientChannel] = set()  # subscribed or not, to close them all at shutdown
+
+    def connect(self, channel: ClientChannel) -> None:
+        self._connected.add(channel)
+
+    def close_all(self, code: int, reason: str) -> int:
+        """Close every connection (at shutdown); returns how many there were."""
+        for channel in self._connected:
+            channel.close(code, reason)
+        return len(self._connected)
 
     def subscribe(self, channel: ClientChannel, subscription_id: str, room: RoomKey) -> None:
         subs = self._subscriptions.setdefault(channel, {})
@@ -136,6 +154,7 @@ class StreamHub:
         for subscription_id, room in list(self._subscriptions.get(channel, {}).items()):
             self._leave_room(channel, subscription_id, room)
         self._subscriptions.pop(channel, None)
+        self._connected.discard(channel)
 
     def publish(self, stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> int:
         """Push one change to the group's room and, for an item, to the item's room; returns receivers."""
