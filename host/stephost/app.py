@@ -368,11 +368,12 @@ class Host:
             trigger=Trigger.CRON,
             payload=None,
             trace_id=new_trace_id(),
-            timeout_s=step.handler_limits.timeout_s
-            or self.project_settings.default_timeout_s
-            or DEFAULT_CRON_TIMEOUT_S,
+            timeout_s=self._cron_timeout_s(step),
         )
         await self._run_logged(step, invocation)
+
+    def _cron_timeout_s(self, step: StepDefinition) -> float:
+        return step.handler_limits.timeout_s or self.project_settings.default_timeout_s or DEFAULT_CRON_TIMEOUT_S
 
     async def _run_logged(self, step: StepDefinition, invocation: Invocation) -> None:
         try:
@@ -416,6 +417,8 @@ class Host:
             self.log,
             self._cron_slots,
             tz=ZoneInfo(self.project_settings.cron_timezone),
+            # the run's timeout, plus the cancel grace and some: a live run never loses its lock
+            run_lease_s=lambda step: self._cron_timeout_s(step) + 10,
         )
         await self._cron.start()
         access = StreamAccess(self._auth_worker, self._stream_workers, self.log)

@@ -1,15 +1,19 @@
 """Runs cron steps on their schedule.
 
 Each slot runs at most once (claimed in `CronSlots`, keyed by step and slot time,
-so many hosts can tick together), never two runs of one step at once (an
-overlapping slot is skipped and logged), and slots missed while the host was down
-are reported, not replayed.
+so many hosts can tick together), never two runs of one step at once, on this host
+or any other (an overlapping slot is skipped and logged; the run lock is shared in
+`CronSlots` and leased for the run's timeout so a dead host cannot hold it), and
+slots missed while the host was down are reported, not replayed. A slot whose
+claim cannot be stored (Redis down) is skipped with a warning, not retried late.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -17,12 +21,14 @@ from typing import Any
 from stephost.config import StepDefinition
 from stephost.cron.base import CronSlots
 from stephost.cron.expression import CronExpression, parse_cron
+from stephost.errors import StorageUnavailable
 from stephost.types import LogRecord, LogSink
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 RunStep = Callable[[StepDefinition, datetime], Coroutine[Any, Any, None]]
 MAX_MISSED_COUNTED = 10_000
+DEFAULT_RUN_LEASE_S = 310.0  # the default cron timeout, plus the kill grace
 
 
 def utc_now() -> datetime:
@@ -50,7 +56,9 @@ class CronScheduler:
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
         tz: tzinfo = UTC,
+        run_lease_s: Callable[[StepDefinition], float] = lambda step: DEFAULT_RUN_LEASE_S,
     ) -> None:
+        """`run_lease_s(step)`: how long a run may hold the step's run lock (its timeout and some)."""
         self._steps = steps
         self._run = run
         self._log_sink = log_sink
@@ -58,6 +66,7 @@ class CronScheduler:
         self._clock = clock
         self._sleep = sleep
         self._tz = tz
+        self._run_lease_s = run_lease_s
         self._tasks: list[asyncio.Task[None]] = []
         self._running: dict[str, asyncio.Task[None]] = {}
 
@@ -96,9 +105,31 @@ class CronScheduler:
             if current is not None and not current.done():
                 self._log(step, "warn", f"skipped the {slot.isoformat()} run: the previous run is still going")
                 continue
-            if not await self._slots.claim(step.name, slot):
-                continue  # another host took this slot
-            self._running[step.name] = asyncio.create_task(self._run(step, slot), name=f"cron-run:{step.name}")
+            run_id = uuid.uuid4().hex
+            try:
+                if not await self._slots.claim(step.name, slot):
+                    continue  # another host took this slot
+                if not await self._slots.begin_run(step.name, run_id, self._run_lease_s(step)):
+                    self._log(
+                        step,
+                        "warn",
+                        f"skipped the {slot.isoformat()} run: the previous run is still going on another host",
+                    )
+                    continue
+            except StorageUnavailable as exc:
+                self._log(step, "warn", f"skipped the {slot.isoformat()} run: {exc.message}")
+                continue
+            self._running[step.name] = asyncio.create_task(
+                self._run_holding_lock(step, slot, run_id), name=f"cron-run:{step.name}"
+            )
+
+    async def _run_holding_lock(self, step: StepDefinition, slot: datetime, run_id: str) -> None:
+        try:
+            await self._run(step, slot)
+        finally:
+            # Unreleased (store down, host killed), the lock lapses with its lease.
+            with contextlib.suppress(StorageUnavailable):
+                await self._slots.end_run(step.name, run_id)
 
     async def close(self) -> None:
         tasks = self._tasks + list(self._running.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,11 @@ CREATE TABLE IF NOT EXISTS cron_slots (
     step TEXT NOT NULL,
     slot REAL NOT NULL,  -- Unix seconds
     PRIMARY KEY (step, slot)
+);
+CREATE TABLE IF NOT EXISTS cron_runs (
+    step TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    lease_until REAL NOT NULL  -- Unix seconds
 );
 """
 KEEP_PER_STEP = 100  # old rows only answer "when did it last run"; keep a few
@@ -37,6 +43,19 @@ class SqliteCronSlots:
     async def last_claimed(self, step: str) -> datetime | None:
         row = self._conn.execute("SELECT MAX(slot) FROM cron_slots WHERE step = ?", (step,)).fetchone()
         return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
+
+    async def begin_run(self, step: str, run_id: str, lease_s: float) -> bool:
+        now = time.time()
+        taken = self._conn.execute(
+            "INSERT INTO cron_runs (step, run_id, lease_until) VALUES (?, ?, ?) "
+            "ON CONFLICT (step) DO UPDATE SET run_id = excluded.run_id, lease_until = excluded.lease_until "
+            "WHERE cron_runs.lease_until <= ?",
+            (step, run_id, now + lease_s, now),
+        ).rowcount
+        return bool(taken)
+
+    async def end_run(self, step: str, run_id: str) -> None:
+        self._conn.execute("DELETE FROM cron_runs WHERE step = ? AND run_id = ?", (step, run_id))
 
     async def close(self) -> None:
         self._conn.close()

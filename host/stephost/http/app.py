@@ -173,6 +173,8 @@ def create_app(
             log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step, trace_id, **fields)
             if exc.code == errors.TIMEOUT:
                 return json_response(504, {"error": exc.message}, trace_id)
+            if exc.code == errors.STORAGE_UNAVAILABLE:
+                return json_response(503, {"error": exc.message, "code": exc.code}, trace_id)
             if exc.code == errors.HANDLER_ERROR:
                 return json_response(500, {"error": "Internal server error"}, trace_id)
             return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)

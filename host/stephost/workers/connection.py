@@ -16,7 +16,7 @@ from typing import Any
 
 from stephost import errors
 from stephost.config import StepDefinition
-from stephost.errors import CtxRefused, InvocationFailed
+from stephost.errors import CtxRefused, InvocationFailed, StorageUnavailable
 from stephost.types import (
     ApiResult,
     CtxHandler,
@@ -133,6 +133,8 @@ class WorkerConnection:
         self._ping_interval_s = ping_interval_s
         self._outbox: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
         self._pending: dict[str, tuple[asyncio.Future[InvocationResult], Invocation]] = {}
+        # invocation id -> why a ctx call of it found the store down: its failure is the outage's
+        self._outages: dict[str, str] = {}
         self._ctx_tasks: set[asyncio.Task[None]] = set()
         self._drained = asyncio.Event()
         self._closed = False
@@ -185,6 +187,7 @@ class WorkerConnection:
             ) from None
         except asyncio.CancelledError:
             # The caller is gone (client disconnected, shutdown): tell the worker.
+            self._outages.pop(invocation_id, None)
             if self._pending.pop(invocation_id, None) is not None:
                 future.cancel()
                 self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="caller gone")))
@@ -206,6 +209,7 @@ class WorkerConnection:
 
     def _resolve(self, result: pb.InvocationResult) -> None:
         entry = self._pending.pop(result.invocation_id, None)
+        outage = self._outages.pop(result.invocation_id, None)
         if entry is None:
             return  # answered after a timeout or cancel: nothing waits for it
         future, _ = entry
@@ -213,6 +217,10 @@ class WorkerConnection:
             return
         if result.WhichOneof("outcome") == "error":
             err = result.error
+            if outage is not None:
+                # The handler failed after the store did: the caller learns the real, retryable cause.
+                future.set_exception(InvocationFailed(errors.STORAGE_UNAVAILABLE, outage, stack=err.stack))
+                return
             future.set_exception(
                 InvocationFailed(err.code or errors.INTERNAL, err.message, stack=err.stack, name=err.name)
             )
@@ -254,6 +262,9 @@ class WorkerConnection:
             value = await self._ctx_handler(self.step, entry[1], _ctx_request(call))
             reply.value_json = _dumps(value)
         except CtxRefused as exc:
+            reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
+        except StorageUnavailable as exc:
+            self._outages[call.invocation_id] = exc.message
             reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
         except Exception as exc:
             log.exception("ctx call of step %s failed", self.step.name)
@@ -359,6 +370,7 @@ class WorkerConnection:
             if not future.done():
                 future.set_exception(InvocationFailed(code, message))
         self._pending.clear()
+        self._outages.clear()
 
     async def drain(self, timeout_s: float) -> bool:
         """Ask for a graceful stop; True when the worker said it drained in time."""

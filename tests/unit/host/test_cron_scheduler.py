@@ -9,6 +9,7 @@ from stephost.config import StepDefinition
 from stephost.cron.expression import parse_cron
 from stephost.cron.memory import MemoryCronSlots
 from stephost.cron.scheduler import CronScheduler, count_missed
+from stephost.errors import StorageUnavailable
 from stephost.types import LogRecord
 
 START = datetime(2026, 3, 1, 10, 0, 0, 500_000, tzinfo=UTC)
@@ -96,3 +97,41 @@ def test_missed_slots_are_counted_between_two_instants() -> None:
     last = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
     assert count_missed(expression, last, last + timedelta(minutes=14), UTC) == 0
     assert count_missed(expression, last, last + timedelta(minutes=61), UTC) == 4
+
+
+async def test_a_run_still_going_on_another_host_makes_this_host_skip_the_slot() -> None:
+    clock = FakeClock(START)
+    slots = MemoryCronSlots()
+    assert await slots.begin_run("Tick", "other-hosts-run", lease_s=3600)  # never released here
+    runs: list[datetime] = []
+    logs = await run_scheduler([cron_step("* * * * * *")], clock, slots, runs)
+    assert runs == []
+    assert "the previous run is still going on another host" in logs[0].msg
+    await slots.end_run("Tick", "other-hosts-run")
+    assert await slots.begin_run("Tick", "next", lease_s=1)
+
+
+async def test_runs_release_the_run_lock_when_they_end() -> None:
+    clock = FakeClock(START)
+    slots = MemoryCronSlots()
+    runs: list[datetime] = []
+    await run_scheduler([cron_step("* * * * * *")], clock, slots, runs)
+    # each run took the lock (leased for 310 s) and released it, or the next would have been skipped
+    assert len(runs) >= 5
+
+
+class DownSlots(MemoryCronSlots):
+    """Slots whose store is unreachable, as a Redis outage looks to the scheduler."""
+
+    async def claim(self, step: str, slot: datetime) -> bool:
+        raise StorageUnavailable("Redis at redis://127.0.0.1:6379/0 is unavailable (cron claim): refused")
+
+
+async def test_a_slot_that_cannot_be_claimed_is_skipped_with_a_warning_and_the_scheduler_lives_on() -> None:
+    clock = FakeClock(START)
+    runs: list[datetime] = []
+    logs = await run_scheduler([cron_step("* * * * * *")], clock, DownSlots(), runs)
+    assert runs == []
+    warnings = [r.msg for r in logs if r.level == "warn"]
+    assert len(warnings) >= 3  # one per slot: the loop kept ticking
+    assert "is unavailable (cron claim)" in warnings[0]
