@@ -49,12 +49,16 @@ class RedisLink:
         a user's group or id cannot make two different keys collide."""
         return ":".join((self.prefix, *parts))
 
-    def redacted_url(self) -> str:
-        """The URL without its password, for logs and errors."""
-        if "@" not in self.url:
-            return self.url
-        scheme, _, rest = self.url.partition("://")
+    @staticmethod
+    def redact(url: str) -> str:
+        """`url` without its credentials, for logs and errors."""
+        if "@" not in url:
+            return url
+        scheme, _, rest = url.partition("://")
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+    def redacted_url(self) -> str:
+        return self.redact(self.url)
 
     @asynccontextmanager
     async def guard(self, doing: str) -> AsyncIterator[None]:

@@ -57,6 +57,8 @@ class ProjectSettings:
     # (None: 30 s for api and event steps, 300 s for cron steps).
     default_timeout_s: float | None = None
     isolation: Isolation = field(default_factory=Isolation)
+    # {"url": ..., "prefix": ...}: run on Redis (the command line and environment win).
+    redis: dict[str, str] | None = None
 
 
 def _problem(field_name: str, message: str) -> ConfigProblem:
@@ -105,7 +107,7 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "isolation", "limits", "retry", "streams"}
+    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "isolation", "limits", "redis", "retry", "streams"}
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -180,6 +182,11 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
                 default_pids=pids,
                 default_timeout_s=float(timeout) if timeout is not None else None,
             )
+    redis = raw.get("redis")
+    if redis is not None:
+        parsed_redis = _parse_redis(redis, problems)
+        if parsed_redis is not None:
+            settings = replace(settings, redis=parsed_redis)
     isolation = raw.get("isolation")
     if isolation is not None:
         parsed = _parse_isolation(isolation, problems)
@@ -229,3 +236,18 @@ def _parse_isolation(raw: Any, problems: list[ConfigProblem]) -> Isolation | Non
     else:
         return Isolation(network=network, user=user, read_only_fs=filesystem == "readonly")
     return None
+
+
+def _parse_redis(raw: Any, problems: list[ConfigProblem]) -> dict[str, str] | None:
+    example = '{"url": "redis://127.0.0.1:6379/0", "prefix": "myapp"}'
+    if not isinstance(raw, dict) or set(raw) - {"url", "prefix"} or "url" not in raw:
+        problems.append(_problem("redis", f"must be an object like {example}, got {raw!r}"))
+        return None
+    url, prefix = raw["url"], raw.get("prefix", "stephost")
+    if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append(_problem("redis.url", f"must be a redis://, rediss:// or unix:// URL, got {url!r}"))
+        return None
+    if not isinstance(prefix, str) or not prefix or ":" in prefix:
+        problems.append(_problem("redis.prefix", f"must be a non-empty name without ':', got {prefix!r}"))
+        return None
+    return {"url": url, "prefix": prefix}

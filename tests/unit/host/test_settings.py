@@ -37,7 +37,7 @@ def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) ->
     )
     assert [str(p) for p in problems] == [
         "stephost.json field 'bodyLimt': is not a known setting "
-        "(bodyLimit, cors, cron, emitEndpoint, env, isolation, limits, retry, streams)",
+        "(bodyLimit, cors, cron, emitEndpoint, env, isolation, limits, redis, retry, streams)",
         "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
         "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
         "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",
@@ -115,3 +115,19 @@ def test_isolation_layers_are_read_and_checked(tmp_path: Path) -> None:
         settings, problems = load_project_settings(write(tmp_path, {"isolation": bad}))
         assert len(problems) == 1 and message in str(problems[0]), problems
         assert not settings.isolation.requested
+
+
+def test_a_redis_section_is_read_and_checked(tmp_path: Path) -> None:
+    settings, problems = load_project_settings(
+        write(tmp_path, {"redis": {"url": "redis://127.0.0.1:6379/0", "prefix": "shop"}})
+    )
+    assert problems == []
+    assert settings.redis == {"url": "redis://127.0.0.1:6379/0", "prefix": "shop"}
+    for bad, message in [
+        ({"url": "http://x"}, "field 'redis.url': must be a redis://, rediss:// or unix:// URL, got 'http://x'"),
+        ({"url": "redis://h", "prefix": "a:b"}, "field 'redis.prefix': must be a non-empty name without ':'"),
+        ({"prefix": "x"}, "field 'redis': must be an object like"),
+    ]:
+        settings, problems = load_project_settings(write(tmp_path, {"redis": bad}))
+        assert len(problems) == 1 and message in str(problems[0]), problems
+        assert settings.redis is None
