@@ -5,6 +5,12 @@ in one step never stalls Pings, CtxReplies or other invocations. The ctx API the
 use must then work from that thread: there a ctx method blocks and returns the
 value, while on the loop it returns an awaitable. `Bridge.run` makes that choice
 by looking at the calling thread, so one Context object serves both kinds of code.
+
+A thread cannot be interrupted. The bridge keeps track of the threads an
+invocation started, so that a cancelled invocation is answered only once they
+have ended (`threads_done`): the host then sees a handler that ignores its Cancel
+as still running, and kills the worker after its grace period rather than
+leaving the thread to run forever.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ class Bridge:
     """One invocation's link from user code, wherever it runs, to the loop.
 
     Closing the bridge (on Cancel) releases every thread blocked in `run` with a
-    CANCELLED StepError and refuses further calls, so a cancelled sync handler
-    unwinds at its next ctx call instead of acting for an invocation that is over.
+    CANCELLED StepError and refuses further calls and user functions, so a
+    cancelled sync handler unwinds at its next ctx call instead of acting for an
+    invocation that is over.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, executor: concurrent.futures.Executor | None = None) -> None:
@@ -45,6 +52,9 @@ class Bridge:
         self._closed = False
         self._lock = threading.Lock()
         self._waits: set[concurrent.futures.Future[Any]] = set()
+        # User functions running in the executor's threads; touched on the loop only.
+        self._threads: set[asyncio.Future[Any]] = set()
+        self._released = asyncio.Event()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -103,16 +113,42 @@ class Bridge:
         `async def` functions run on the loop; anything else runs in a thread of
         the executor (the loop's default when None). A plain function returning
         an awaitable (a decorated coroutine function, a partial) has that
-        awaitable awaited on the loop.
+        awaitable awaited on the loop. Raises a CANCELLED StepError, without
+        calling `function`, once the bridge is closed.
         """
+        self._check_open()
         if inspect.iscoroutinefunction(function):
             return await function(*args)
         # As asyncio.to_thread does: the thread sees the caller's contextvars.
         call = functools.partial(contextvars.copy_context().run, function, *args)
-        result = await self._loop.run_in_executor(self._executor, call)
+        thread = self._loop.run_in_executor(self._executor, call)
+        self._threads.add(thread)
+        thread.add_done_callback(self._threads.discard)
+        # Shielded: cancelling the caller must not make the thread look finished
+        # (asyncio would mark the future cancelled while the thread runs on).
+        result = await asyncio.shield(thread)
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    async def threads_done(self) -> None:
+        """Close the bridge, then return once every thread it started has ended.
+
+        Returns early when `release()` is called. Meanwhile the threads' ctx
+        calls fail with CANCELLED, so a handler that uses ctx ends quickly; one
+        that never returns keeps this waiting until the worker is killed.
+        """
+        self.close()
+        while self._threads and not self._released.is_set():
+            released = asyncio.ensure_future(self._released.wait())
+            try:
+                await asyncio.wait({*self._threads, released}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                released.cancel()
+
+    def release(self) -> None:
+        """Stop `threads_done` waiting: the worker is exiting, and its threads end with it."""
+        self._released.set()
 
     def _check_open(self) -> None:
         if self._closed:

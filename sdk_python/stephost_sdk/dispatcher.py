@@ -2,9 +2,12 @@
 
 Each Invoke becomes a task in the session's task group with its own Context and
 Bridge (for a stream file the task runs canAccess instead of a handler). Cancel
-cancels that task and answers CANCELLED; Drain refuses new work and waits for
-the in-flight tasks, cancelling those still running at the drain deadline so
-that Drained is sent before the host's kill.
+cancels that task and answers CANCELLED once the handler has stopped: at once
+for a coroutine, when its thread ends for a plain function (threads cannot be
+interrupted; the host kills a worker whose handler ignores Cancel). Drain
+refuses new work and waits for the in-flight tasks, cancelling those still
+running at the drain deadline, without waiting for their threads, so that
+Drained is sent before the host's kill.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class ResultSink(CtxChannel, Protocol):
 class _Running:
     task: asyncio.Task[None]
     context: Context
+    bridge: Bridge
     # Set when we cancel the task ourselves: the CANCELLED result's message.
     cancel_reason: str | None = None
 
@@ -90,11 +94,16 @@ class Dispatcher:
         bridge = Bridge(loop, self._executor)
         context = Context(invocation, self._sink, bridge, self._stream_names, self._clock)
         task = self._tasks.create_task(self._run(invocation, context, bridge))
-        self._running[invocation_id] = _Running(task, context)
+        self._running[invocation_id] = _Running(task, context, bridge)
         self._idle.clear()
 
     def cancel(self, invocation_id: str, reason: str) -> None:
-        """Cancel one invocation; unknown ids are ignored (it may have just ended)."""
+        """Cancel one invocation; unknown ids are ignored (it may have just ended).
+
+        Its CANCELLED result is sent once the handler has stopped: a plain
+        handler's thread cannot be interrupted, so its result waits for the
+        thread to end, and its ctx calls fail with CANCELLED meanwhile.
+        """
         running = self._running.get(invocation_id)
         if running is None or running.cancel_reason is not None:
             return
@@ -102,7 +111,9 @@ class Dispatcher:
         running.task.cancel()
 
     def cancel_all(self, reason: str) -> None:
-        for invocation_id in list(self._running):
+        """Cancel every invocation without waiting for threads: the worker is about to exit."""
+        for invocation_id, running in list(self._running.items()):
+            running.bridge.release()
             self.cancel(invocation_id, reason)
 
     async def drain(self, deadline_unix_ms: int) -> None:
@@ -166,6 +177,7 @@ class Dispatcher:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
+            await bridge.threads_done()
             outcome = Failed(ErrorInfo(CANCELLED, running.cancel_reason))
         finally:
             context.close()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from stephost.testing import HostProcess, wait_for
+from stephost.workers.connection import CANCEL_GRACE_S
 
 PROJECT = Path(__file__).parent / "projects" / "hostile"
 HOST_SECRETS = {"SECRET_TOKEN": "s3cr3t", "STEPHOST_REDIS_URL": "redis://:pw@127.0.0.1:6379/0", "ALLOWED_ONE": "yes"}
@@ -29,6 +33,39 @@ def host() -> Iterator[HostProcess]:
 
 def serves_others(host: HostProcess) -> None:
     assert httpx.get(host.url + "/ping", timeout=5).json() == {"pong": True}
+
+
+def logged(host: HostProcess, step: str, msg: str) -> bool:
+    return any(rec.get("step") == step and rec.get("msg") == msg for rec in host.log_records())
+
+
+def ignored_its_cancellation(step: str, pid: int) -> str:
+    """What the host logs when it kills a worker whose invocation outlived its Cancel by the grace."""
+    return f"invocation of step {step!r} ignored its cancellation for {CANCEL_GRACE_S:g} s; killing worker pid {pid}"
+
+
+def replaced(host: HostProcess, step: str, old_pid: int) -> int:
+    """The pid of the worker that replaced `old_pid`, once it is up."""
+    pid: int = wait_for(lambda: (p := host.worker_pids().get(step)) not in (None, old_pid) and p)
+    return pid
+
+
+def pids_cgroup(pid: int) -> Path:
+    """The pids cgroup folder of worker `pid` (its step keeps it across restarts)."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "pids":
+            return Path("/sys/fs/cgroup/pids") / path.lstrip("/")
+    raise AssertionError(f"worker {pid} is in no pids cgroup")
+
+
+def live_processes_tagged(tag: str) -> list[int]:
+    """What `ps` would list with `tag` among its arguments (zombies have none)."""
+    return [
+        proc.pid
+        for proc in psutil.process_iter(["cmdline", "status"])
+        if tag in (proc.info["cmdline"] or []) and proc.info["status"] != psutil.STATUS_ZOMBIE
+    ]
 
 
 @pytest.mark.parametrize("path", ["/py/env", "/ts/env"])
@@ -69,17 +106,60 @@ def test_a_node_handler_blocking_its_thread_past_the_default_timeout_gets_504_an
     assert httpx.get(host.url + "/ts/sleep", timeout=30).json() == {"alive": True}
 
 
-def test_a_plain_python_handler_sleeping_past_the_timeout_gets_504_and_its_worker_serves_on(
+def test_a_plain_python_handler_sleeping_far_past_the_timeout_gets_504_and_its_worker_is_replaced(
     host: HostProcess,
 ) -> None:
-    r = httpx.get(host.url + "/py/sleep", params={"s": "8"}, timeout=30)
+    old_pid = host.worker_pids()["PySleep"]
+    started = time.monotonic()
+    r = httpx.get(host.url + "/py/sleep", params={"s": "60"}, timeout=30)
+    assert r.status_code == 504
+    assert "step 'PySleep' did not finish within 3 s" in r.json()["error"]  # stephost.json limits.timeout
+    assert time.monotonic() - started < 5
+    # A thread cannot be interrupted: the worker holds its CANCELLED reply until the thread
+    # ends, so the host sees the handler still running and kills the worker after the grace.
+    assert wait_for(lambda: logged(host, "PySleep", ignored_its_cancellation("PySleep", old_pid)), timeout_s=10)
+    replaced(host, "PySleep", old_pid)
+    serves_others(host)
+    assert httpx.get(host.url + "/py/sleep", timeout=30).json() == {"alive": True}
+
+
+def test_a_plain_python_handler_ending_soon_after_its_cancel_gets_504_and_keeps_its_worker(
+    host: HostProcess,
+) -> None:
+    old_pid = host.worker_pids()["PySleep"]
+    r = httpx.get(host.url + "/py/sleep", params={"s": "3.5"}, timeout=30)
     assert r.status_code == 504
     assert "step 'PySleep' did not finish within 3 s" in r.json()["error"]
-    # The sleep holds a thread, not the worker's loop: the same step answers at once meanwhile.
-    started = time.monotonic()
+    # Its thread ends 0.5 s after the Cancel and the CANCELLED reply goes out then, well
+    # within the host's grace: past that grace the worker is still the same one.
+    time.sleep(CANCEL_GRACE_S + 1)
+    assert host.worker_pids()["PySleep"] == old_pid
+    assert not any(f"killing worker pid {old_pid}" in rec.get("msg", "") for rec in host.log_records())
     assert httpx.get(host.url + "/py/sleep", timeout=30).json() == {"alive": True}
-    assert time.monotonic() - started < 3
     serves_others(host)
+
+
+@pytest.mark.parametrize(("step", "path"), [("PySpin", "/py/spin"), ("TsSpin", "/ts/spin")])
+def test_a_handler_holding_its_workers_event_loop_misses_heartbeats_and_the_worker_is_killed(
+    host: HostProcess, step: str, path: str
+) -> None:
+    old_pid = host.worker_pids()[step]
+    started = time.monotonic()
+    r = httpx.get(host.url + path, params={"spin": "1"}, timeout=60)
+    took = time.monotonic() - started
+    # Pings go out every 5 s and the third one missed gets the worker killed: 15 to 20 s
+    # after the spin began, long before the step's 120 s timeout.
+    assert 10 < took < 25, took
+    assert r.status_code == 500
+    assert r.json()["code"] == "WORKER_CRASHED"
+    assert r.json()["error"] == f"the worker of step '{step}' exited (killed by SIGKILL)"
+    assert wait_for(
+        lambda: logged(host, step, f"step '{step}' missed 3 heartbeats (5 s apart); killing worker pid {old_pid}"),
+        timeout_s=5,
+    )
+    serves_others(host)
+    replaced(host, step, old_pid)
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
 
 
 @pytest.mark.parametrize(
@@ -121,15 +201,31 @@ def test_an_impostor_on_the_worker_socket_is_refused_even_with_a_real_secret(hos
     serves_others(host)
 
 
-def test_a_fork_bomb_stops_at_the_pids_limit_and_the_worker_is_replaced(host: HostProcess) -> None:
+@pytest.mark.parametrize(("step", "path"), [("ForkBomb", "/py/forkbomb"), ("TsForkBomb", "/ts/forkbomb")])
+def test_a_fork_bomb_stops_at_the_pids_limit_and_the_worker_is_replaced(
+    host: HostProcess, step: str, path: str
+) -> None:
     assert host.proc is not None
-    r = httpx.get(host.url + "/py/forkbomb", params={"go": "1"}, timeout=60)
-    assert r.status_code in (500, 504)  # the bomb never finishes its 1,000 forks: it is cut off
+    old_pid = host.worker_pids()[step]
+    cgroup = pids_cgroup(old_pid)
+    assert cgroup.parent.name == f"stephost-{host.proc.pid}"
+    assert (cgroup / "pids.max").read_text().strip() == "96"  # stephost.json limits.pids
+    refused_before = int((cgroup / "pids.events").read_text().split()[1])
+    tag = f"stephost-forkbomb-{uuid.uuid4().hex}"  # the Node bomb's children carry it in their arguments
+    r = httpx.get(host.url + path, params={"go": "1", "tag": tag}, timeout=60)
+    # The bomb never finishes its 1,000 forks: it is cut off at its 5 s timeout, and as it
+    # keeps its thread (Python) or its event loop (Node) busy it ignores the cancellation.
+    assert r.status_code == 504
+    assert f"step '{step}' did not finish within 5 s" in r.json()["error"]
     serves_others(host)
-    # the kernel refused forks past stephost.json's limits.pids (96) in the worker's pids cgroup
-    events = Path(f"/sys/fs/cgroup/pids/stephost-{host.proc.pid}").glob("*/pids.events")
-    assert sum(int(e.read_text().split()[1]) for e in events) > 0
-    assert wait_for(lambda: httpx.get(host.url + "/py/forkbomb", timeout=30).status_code == 200, timeout_s=30)
+    # the kernel refused forks past the limit in the worker's pids cgroup
+    assert int((cgroup / "pids.events").read_text().split()[1]) > refused_before
+    assert wait_for(lambda: logged(host, step, ignored_its_cancellation(step, old_pid)), timeout_s=10)
+    new_pid = replaced(host, step, old_pid)
+    # Killing the worker took every process it had forked with it: only the new worker is left.
+    assert wait_for(lambda: set(map(int, (cgroup / "cgroup.procs").read_text().split())) == {new_pid}, timeout_s=5)
+    assert wait_for(lambda: not live_processes_tagged(tag), timeout_s=5)
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
 
 
 def test_the_cpu_limit_from_the_steps_config_throttles_it(host: HostProcess) -> None:
@@ -139,13 +235,26 @@ def test_the_cpu_limit_from_the_steps_config_throttles_it(host: HostProcess) -> 
     serves_others(host)
 
 
-def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess) -> None:
-    r = httpx.get(host.url + "/py/flood", timeout=60)
+@pytest.mark.parametrize(("step", "path"), [("PyFlood", "/py/flood"), ("TsFlood", "/ts/flood")])
+def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess, step: str, path: str) -> None:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        flood = pool.submit(httpx.get, host.url + path, timeout=60)
+        while not flood.done():
+            serves_others(host)
+        r = flood.result()
     assert r.status_code == 200
+    assert r.json() == {"printed": 50_001}
     serves_others(host)
-    assert wait_for(
-        lambda: any(rec.get("msg", "").startswith("flood line 49999") for rec in host.log_records()), timeout_s=10
-    )
+
+    def flood_lines() -> list[str]:
+        return [
+            rec["msg"]
+            for rec in host.log_records()
+            if rec.get("step") == step and rec.get("msg", "").startswith("flood line ")
+        ]
+
+    assert wait_for(lambda: any(line.startswith("flood line 49999 ") for line in flood_lines()), timeout_s=10)
+    assert len(flood_lines()) == 50_000
 
 
 def test_a_crash_loop_marks_the_step_unhealthy_with_503_and_it_recovers_when_fixed(tmp_path: Path) -> None:

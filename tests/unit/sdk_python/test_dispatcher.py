@@ -1,4 +1,4 @@
-"""Invocations run concurrently; Cancel and Drain end them with CANCELLED."""
+"""Invocations run concurrently; Cancel and Drain end them with CANCELLED, once their threads let them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time
 from typing import Any
 
 from stephost_sdk.dispatcher import Dispatcher
-from stephost_sdk.messages import Failed, Invocation, Ok, Outcome, Trigger
+from stephost_sdk.errors import StepError
+from stephost_sdk.messages import CtxOp, Failed, Invocation, Ok, Outcome, Trigger
 
 from .fakes import FakeChannel
 
@@ -48,22 +49,158 @@ async def test_a_cancelled_invocation_answers_cancelled_with_the_hosts_reason() 
     assert (slow.error.code, slow.error.message) == ("CANCELLED", "deadline")
 
 
-async def test_a_plain_handler_blocking_its_thread_can_be_cancelled() -> None:
+async def test_a_cancelled_plain_handler_is_answered_once_its_thread_has_ended() -> None:
+    release = threading.Event()
+
     def blocking(data: Any, context: Any) -> None:
-        time.sleep(0.5)
+        release.wait(5)
 
     sink = Sink()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = Dispatcher(blocking, [], sink, tasks)
+            dispatcher.invoke(event("blocked", None))
+            await asyncio.sleep(0.05)
+            dispatcher.cancel("blocked", "deadline")
+            await asyncio.sleep(0.3)
+            # Still running as far as the host can tell, so it kills a worker whose thread never ends.
+            assert sink.results == {}
+            assert dispatcher.in_flight == 1
+            release.set()
+            await sink.arrived.wait()
+    finally:
+        release.set()
+
+    blocked = sink.results["blocked"]
+    assert isinstance(blocked, Failed)
+    assert (blocked.error.code, blocked.error.message) == ("CANCELLED", "deadline")
+    assert dispatcher.in_flight == 0
+
+
+async def test_ctx_calls_of_a_cancelled_plain_handler_fail_with_cancelled_and_never_reach_the_host() -> None:
+    cancelled = threading.Event()
+    seen: list[str] = []
+
+    def cooperative(data: Any, context: Any) -> None:
+        cancelled.wait(5)
+        try:
+            context.state.get("g", "k")
+        except StepError as exc:
+            seen.append(exc.code)
+            raise
+
+    sink = Sink()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = Dispatcher(cooperative, [], sink, tasks)
+            dispatcher.invoke(event("cooperative", None))
+            await asyncio.sleep(0.05)
+            dispatcher.cancel("cooperative", "deadline")
+            await asyncio.sleep(0.05)
+            cancelled.set()
+    finally:
+        cancelled.set()
+
+    assert seen == ["CANCELLED"]
+    assert sink.calls == []
+    result = sink.results["cooperative"]
+    assert isinstance(result, Failed) and result.error.code == "CANCELLED"
+
+
+class SilentSink(Sink):
+    """A host that never answers ctx calls."""
+
+    def call(self, invocation_id: str, op: CtxOp) -> asyncio.Future[Any]:
+        self.calls.append((invocation_id, op))
+        return asyncio.get_running_loop().create_future()
+
+
+async def test_a_plain_handler_waiting_on_a_ctx_call_is_released_by_the_cancel() -> None:
+    seen: list[str] = []
+
+    def waiting(data: Any, context: Any) -> None:
+        try:
+            context.state.get("g", "k")
+        except StepError as exc:
+            seen.append(exc.code)
+            raise
+
+    sink = SilentSink()
     async with asyncio.TaskGroup() as tasks:
-        dispatcher = Dispatcher(blocking, [], sink, tasks)
-        dispatcher.invoke(event("blocked", None))
+        dispatcher = Dispatcher(waiting, [], sink, tasks)
+        dispatcher.invoke(event("waiting", None))
         await asyncio.sleep(0.05)
         started = time.monotonic()
-        dispatcher.cancel("blocked", "client gone")
+        dispatcher.cancel("waiting", "client gone")
         await sink.arrived.wait()
 
-    assert time.monotonic() - started < 0.4, "the result does not wait for the thread"
-    assert isinstance(sink.results["blocked"], Failed)
-    assert sink.results["blocked"].error.code == "CANCELLED"
+    assert time.monotonic() - started < 1.0
+    assert seen == ["CANCELLED"]
+    result = sink.results["waiting"]
+    assert isinstance(result, Failed) and (result.error.code, result.error.message) == ("CANCELLED", "client gone")
+
+
+async def test_a_cancelled_invocation_waits_for_a_handler_thread_behind_plain_middleware() -> None:
+    release = threading.Event()
+    handler_ended = threading.Event()
+
+    def middleware(req: Any, context: Any, next: Any) -> Any:
+        return next()  # raises CANCELLED at the Cancel; the handler's thread runs on
+
+    def blocking(req: Any, context: Any) -> Any:
+        release.wait(5)
+        handler_ended.set()
+        return {"status": 200, "body": {}}
+
+    sink = Sink()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = Dispatcher(blocking, [middleware], sink, tasks)
+            dispatcher.invoke(Invocation("api", Trigger.API, {}))
+            await asyncio.sleep(0.05)
+            dispatcher.cancel("api", "deadline")
+            await asyncio.sleep(0.3)
+            assert sink.results == {}
+            release.set()
+            await sink.arrived.wait()
+            assert handler_ended.is_set()
+    finally:
+        release.set()
+
+    result = sink.results["api"]
+    assert isinstance(result, Failed) and result.error.code == "CANCELLED"
+
+
+async def test_the_drain_deadline_does_not_wait_for_threads_that_never_end() -> None:
+    release = threading.Event()
+
+    def stuck(data: Any, context: Any) -> None:
+        release.wait(10)
+
+    sink = Sink()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = Dispatcher(stuck, [], sink, tasks)
+            dispatcher.invoke(event("cancelled-first", None))
+            dispatcher.invoke(event("running", None))
+            await asyncio.sleep(0.05)
+            dispatcher.cancel("cancelled-first", "deadline")
+            started = time.monotonic()
+            await dispatcher.drain(int((time.time() + 0.5) * 1000))
+            took = time.monotonic() - started
+    finally:
+        release.set()
+
+    assert took < 1.0
+    messages = {
+        invocation_id: (outcome.error.code, outcome.error.message)
+        for invocation_id, outcome in sink.results.items()
+        if isinstance(outcome, Failed)
+    }
+    assert messages == {
+        "cancelled-first": ("CANCELLED", "deadline"),
+        "running": ("CANCELLED", "the drain deadline passed"),
+    }
 
 
 async def test_drain_refuses_new_work_and_waits_for_in_flight_invocations() -> None:

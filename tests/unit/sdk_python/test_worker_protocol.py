@@ -317,3 +317,52 @@ async def test_a_stream_file_says_hello_with_its_functions_and_answers_can_acces
     assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 0
     # print() inside canAccess reaches stdout, which the host captures.
     assert "canAccess user-7/item-1" in host_and_worker.output.read_text()
+
+
+async def start_stuck_invocation(worker: Worker) -> None:
+    """Welcome the Stuck step's worker, invoke it and cancel the invocation."""
+    host = worker.host
+    hello = await host.receive()
+    assert hello.WhichOneof("kind") == "hello", worker.output.read_text()
+    await host.outbox.put(pb.HostMessage(welcome=pb.Welcome(protocol_version=1, step_name="Stuck")))
+    await host.outbox.put(invoke("stuck", {}))
+    await asyncio.sleep(0.2)
+    await host.outbox.put(pb.HostMessage(cancel=pb.Cancel(invocation_id="stuck", reason="deadline")))
+    # No reply while the thread runs, so that a real host kills the worker; Pings are still answered.
+    await asyncio.sleep(0.5)
+    await host.outbox.put(pb.HostMessage(ping=pb.Ping(seq=7)))
+    pong = await host.receive()
+    assert (pong.WhichOneof("kind"), pong.pong.seq) == ("pong", 7), pong
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/stuck/stuck_step.py"], indirect=True)
+async def test_a_cancelled_plain_handler_that_never_returns_holds_its_reply_until_the_drain_deadline(
+    host_and_worker: Worker,
+) -> None:
+    host, process = host_and_worker.host, host_and_worker.process
+    await start_stuck_invocation(host_and_worker)
+
+    await host.outbox.put(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int(time.time() * 1000) + 1_000)))
+    result = await host.receive()
+    assert result.WhichOneof("kind") == "result", result
+    assert (result.result.invocation_id, result.result.error.code, result.result.error.message) == (
+        "stuck",
+        "CANCELLED",
+        "deadline",
+    )
+    assert (await host.receive()).WhichOneof("kind") == "drained"
+    assert await host.receive() is None
+    await host.outbox.put(None)
+    # The thread still sleeps; the worker exits without it.
+    assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 0, host_and_worker.output.read_text()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/stuck/stuck_step.py"], indirect=True)
+async def test_a_worker_whose_stream_ends_does_not_wait_for_a_cancelled_thread(host_and_worker: Worker) -> None:
+    host, process = host_and_worker.host, host_and_worker.process
+    await start_stuck_invocation(host_and_worker)
+
+    await host.outbox.put(None)  # the host goes away
+    assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 3, host_and_worker.output.read_text()
