@@ -47,6 +47,7 @@ from stephost.state.sqlite import SqliteStateStore
 from stephost.streams.access import StreamAccess
 from stephost.streams.base import StreamStore
 from stephost.streams.config import parse_stream_config
+from stephost.streams.feed import LocalFeed
 from stephost.streams.hub import GOING_AWAY_CLOSE_CODE, StreamHub
 from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.service import StreamService
@@ -153,7 +154,7 @@ class Host:
             if settings.storage == "memory"
             else SqliteStreamStore(settings.resolved_data_dir / "streams.sqlite3")
         )
-        self._streams = StreamService(stream_store, StreamHub(), {})
+        self._streams = StreamService(stream_store, LocalFeed(StreamHub()), {})
         self._stream_workers: dict[str, StepWorker] = {}
         self._auth_worker: StepWorker | None = None
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)

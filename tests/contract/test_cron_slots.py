@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,13 +11,21 @@ import pytest
 
 from stephost.cron.base import CronSlots
 from stephost.cron.memory import MemoryCronSlots
+from stephost.cron.redis import RedisCronSlots
 from stephost.cron.sqlite import SqliteCronSlots
+from tests.redis_support import redis_link
 
 SLOT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def slots(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CronSlots]:
+    if request.param == "redis":
+        async with asynccontextmanager(redis_link)() as link:
+            redis_slots = RedisCronSlots(link)
+            yield redis_slots
+            await redis_slots.close()
+        return
     impl: CronSlots = MemoryCronSlots() if request.param == "memory" else SqliteCronSlots(tmp_path / "c.db")
     yield impl
     await impl.close()
@@ -44,3 +53,9 @@ async def test_sqlite_slots_survive_a_restart(tmp_path: Path) -> None:
     assert await second.claim("A", SLOT) is False
     assert await second.last_claimed("A") == SLOT
     await second.close()
+
+
+async def test_claiming_an_older_slot_later_does_not_move_the_last_claimed_back(slots: CronSlots) -> None:
+    await slots.claim("A", SLOT + timedelta(minutes=5))
+    assert await slots.claim("A", SLOT) is True
+    assert await slots.last_claimed("A") == SLOT + timedelta(minutes=5)

@@ -1,8 +1,9 @@
-"""One contract for every StateStore implementation (Redis joins with the scale-out work)."""
+"""One contract for every StateStore implementation."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,19 @@ import pytest
 
 from stephost.state.base import StateStore
 from stephost.state.memory import MemoryStateStore
+from stephost.state.redis import RedisStateStore
 from stephost.state.sqlite import SqliteStateStore
+from tests.redis_support import redis_link
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
+    if request.param == "redis":
+        async with asynccontextmanager(redis_link)() as link:
+            redis_store = RedisStateStore(link)
+            yield redis_store
+            await redis_store.close()
+        return
     impl: StateStore = MemoryStateStore() if request.param == "memory" else SqliteStateStore(tmp_path / "state.db")
     yield impl
     await impl.close()

@@ -1,19 +1,28 @@
-"""One contract for every StreamStore implementation (Redis joins with the scale-out work)."""
+"""One contract for every StreamStore implementation."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from stephost.streams.base import StreamStore
 from stephost.streams.memory import MemoryStreamStore
+from stephost.streams.redis import RedisStreamStore
 from stephost.streams.sqlite import SqliteStreamStore
+from tests.redis_support import redis_link
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StreamStore]:
+    if request.param == "redis":
+        async with asynccontextmanager(redis_link)() as link:
+            redis_store = RedisStreamStore(link)
+            yield redis_store
+            await redis_store.close()
+        return
     impl: StreamStore = MemoryStreamStore() if request.param == "memory" else SqliteStreamStore(tmp_path / "s.db")
     yield impl
     await impl.close()
@@ -56,3 +65,10 @@ async def test_a_returned_item_cannot_change_the_stored_one(store: StreamStore) 
     item["list"].append(2)
     got = await store.get("chat", "room", "m")
     assert got == {"list": [1], "id": "m"}
+
+
+async def test_streams_and_groups_containing_a_colon_never_collide(store: StreamStore) -> None:
+    await store.set("a:b", "c", "m", {"v": 1})
+    await store.set("a", "b:c", "m", {"v": 2})
+    assert await store.get("a:b", "c", "m") == {"v": 1, "id": "m"}
+    assert await store.get_group("a", "b:c") == [{"v": 2, "id": "m"}]

@@ -1,4 +1,4 @@
-"""Stream operations from steps: store the change, then push it to every subscriber."""
+"""Stream operations from steps: store the change, then hand it to the change feed for every subscriber."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from stephost import errors
 from stephost.errors import CtxRefused
 from stephost.streams.base import StreamStore
-from stephost.streams.hub import StreamHub
+from stephost.streams.feed import ChangeFeed
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,11 @@ class StreamDefinition:
 
 
 class StreamService:
-    def __init__(self, store: StreamStore, hub: StreamHub, streams: dict[str, StreamDefinition]) -> None:
+    def __init__(self, store: StreamStore, feed: ChangeFeed, streams: dict[str, StreamDefinition]) -> None:
         self.store = store
-        self.hub = hub
+        self.feed = feed
+        # Subscribers join the hub the feed delivers into; taking it from the feed keeps the two from diverging.
+        self.hub = feed.hub
         self.streams = streams
 
     def require(self, stream: str, who: str) -> StreamDefinition:
@@ -39,13 +41,13 @@ class StreamService:
 
     async def set(self, stream: str, group: str, item_id: str, data: Any) -> dict[str, Any]:
         item, created = await self.store.set(stream, group, item_id, data)
-        self.hub.publish(stream, group, item_id, {"type": "create" if created else "update", "data": item})
+        await self.feed.publish(stream, group, item_id, {"type": "create" if created else "update", "data": item})
         return item
 
     async def delete(self, stream: str, group: str, item_id: str) -> dict[str, Any] | None:
         old = await self.store.delete(stream, group, item_id)
         if old is not None:
-            self.hub.publish(stream, group, item_id, {"type": "delete", "data": old})
+            await self.feed.publish(stream, group, item_id, {"type": "delete", "data": old})
         return old
 
     async def get_group(self, stream: str, group: str) -> list[dict[str, Any]]:
@@ -56,6 +58,6 @@ class StreamService:
             raise CtxRefused(
                 f"streams.{stream}.send needs an event {{type, data}}, got {event!r}", code=errors.INVALID_ARGUMENT
             )
-        self.hub.publish(
+        await self.feed.publish(
             stream, group, item_id, {"type": "event", "event": {"type": event["type"], "data": event.get("data")}}
         )

@@ -15,6 +15,7 @@ from stephost.ctx import CtxService
 from stephost.errors import CtxRefused
 from stephost.registry import build_registry
 from stephost.state.memory import MemoryStateStore
+from stephost.streams.feed import LocalFeed
 from stephost.streams.hub import StreamHub
 from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.service import StreamDefinition, StreamService
@@ -53,7 +54,7 @@ async def harness() -> Any:
     bus = Dispatcher(MemoryQueueStore(), deliver)
     await bus.start([Subscription(SUBSCRIBER.name, SUBSCRIBER.queue)])
     streams = StreamService(
-        MemoryStreamStore(), StreamHub(), {"chat": StreamDefinition("chat", "steps/chat.stream.ts")}
+        MemoryStreamStore(), LocalFeed(StreamHub()), {"chat": StreamDefinition("chat", "steps/chat.stream.ts")}
     )
     service = CtxService(registry, MemoryStateStore(), bus, streams, logs.append)
     yield service, bus, delivered, logs

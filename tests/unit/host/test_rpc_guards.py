@@ -16,6 +16,7 @@ from stephost.config import StepDefinition, parse_step_config
 from stephost.ctx import CtxService
 from stephost.registry import build_registry
 from stephost.state.memory import MemoryStateStore
+from stephost.streams.feed import LocalFeed
 from stephost.streams.hub import StreamHub
 from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.service import StreamService
@@ -46,7 +47,7 @@ class Harness:
             registry,
             MemoryStateStore(),
             Dispatcher(MemoryQueueStore(), self._never),
-            StreamService(MemoryStreamStore(), StreamHub(), {}),
+            StreamService(MemoryStreamStore(), LocalFeed(StreamHub()), {}),
             self.logs.append,
         )
 
