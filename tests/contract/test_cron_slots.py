@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -59,3 +60,21 @@ async def test_claiming_an_older_slot_later_does_not_move_the_last_claimed_back(
     await slots.claim("A", SLOT + timedelta(minutes=5))
     assert await slots.claim("A", SLOT) is True
     assert await slots.last_claimed("A") == SLOT + timedelta(minutes=5)
+
+
+async def test_one_run_of_a_step_at_a_time_until_it_ends(slots: CronSlots) -> None:
+    assert await slots.begin_run("Tick", "run-1", lease_s=60)
+    assert not await slots.begin_run("Tick", "run-2", lease_s=60)
+    assert await slots.begin_run("Other", "run-3", lease_s=60)  # per step
+    await slots.end_run("Tick", "run-2")  # not the holder: changes nothing
+    assert not await slots.begin_run("Tick", "run-2", lease_s=60)
+    await slots.end_run("Tick", "run-1")
+    assert await slots.begin_run("Tick", "run-2", lease_s=60)
+
+
+async def test_a_run_lock_lapses_with_its_lease_and_the_old_run_cannot_release_the_new_one(slots: CronSlots) -> None:
+    assert await slots.begin_run("Tick", "dead-hosts-run", lease_s=0.2)
+    await asyncio.sleep(0.4)
+    assert await slots.begin_run("Tick", "next", lease_s=60)
+    await slots.end_run("Tick", "dead-hosts-run")  # it comes back late: too late to release
+    assert not await slots.begin_run("Tick", "third", lease_s=60)
