@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument("--dir", default=".", help="the project folder (default: .)")
         cmd.add_argument("--data-dir", type=Path, metavar="DIR", help="the data dir (default DIR/.stephost)")
+        cmd.add_argument("--redis", metavar="URL", help="use the dead letters of hosts sharing this Redis")
+        cmd.add_argument("--redis-prefix", metavar="PREFIX", help="the hosts' Redis key prefix (default stephost)")
     return parser
 
 

@@ -25,6 +25,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from stephost.errors import StorageUnavailable
 
 DEFAULT_PREFIX = "stephost"
+MAX_CONNECTIONS = 256
+POOL_WAIT_S = 10.0
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
 
@@ -34,8 +36,12 @@ class RedisLink:
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         self.url = url
         self.prefix = prefix
-        self.client: aioredis.Redis = aioredis.Redis.from_url(
+        # A blocking pool: a burst of calls waits for a free connection instead of failing with
+        # "Too many connections" (which would read as an outage).
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_S,
             decode_responses=True,
             socket_connect_timeout=2,
             socket_timeout=10,
@@ -43,6 +49,7 @@ class RedisLink:
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
 
     def key(self, *parts: str) -> str:
         """`prefix:part:part`. Each structure uses a fixed number of parts, so a ':' inside
@@ -74,3 +81,4 @@ class RedisLink:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()

@@ -102,8 +102,13 @@ class QueueStore(Protocol):
     async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
         """Store one delivery per step, visible from `available_at[step]`; all or nothing."""
 
-    async def claim(self, step: str, now: float, limit: int, fifo: bool) -> list[Delivery]:
+    async def claim(self, step: str, now: float, limit: int, fifo: bool, lease_s: float) -> list[Delivery]:
         """Take up to `limit` visible deliveries of `step`, oldest first, and mark them running.
+
+        A running delivery that is not completed, retried or dead-lettered within
+        `lease_s` (the step's visibility timeout) may be claimed again, by this host
+        or any other, with the same attempt number: that is how the work of a host
+        that died is taken over.
 
         With `fifo`, at most one per message group, and only the group's oldest
         delivery, and none of a group that already has one running: a failing
@@ -120,13 +125,24 @@ class QueueStore(Protocol):
         """The last attempt failed: move the delivery to the dead-letter queue."""
 
     async def next_due(self, step: str) -> float | None:
-        """When the earliest waiting delivery of `step` becomes visible, or None."""
+        """When the earliest waiting delivery of `step` becomes visible, or None.
+
+        Running deliveries are left out even though their lease ends some time:
+        the dispatcher looks again at least every second, which is soon enough to
+        take over a dead host's work.
+        """
 
     async def recover(self) -> int:
-        """After a crash: deliveries left running go back to waiting; returns how many."""
+        """At start, before claiming: returns how many deliveries it put back to waiting.
+
+        A single-host store (memory, SQLite) puts back everything left running, since
+        only a previous run of this host can have left it so. A store shared by many
+        hosts must not take live hosts' work: it leaves running deliveries to their
+        leases and may return 0.
+        """
 
     async def pending(self) -> int:
-        """Deliveries not yet done (waiting or running), for drains and metrics."""
+        """Deliveries not yet done (waiting, delayed or running), for drains and metrics."""
 
     async def dead_letters(self) -> list[DeadLetter]:
         """The dead-letter queue, oldest first."""

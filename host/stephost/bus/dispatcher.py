@@ -3,7 +3,9 @@
 One loop per subscribing step claims what is due and runs it; a success completes
 the delivery, a failure schedules the next attempt with backoff, and the last
 failure moves it to the dead-letter queue. The store is the only state: a host
-that dies and starts again picks up where it was.
+that dies and starts again picks up where it was. A delivery not finished within
+its step's visibility timeout may be claimed again, which is how hosts sharing a
+store (Redis) take over the work of one that died.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class Dispatcher:
         return self._store
 
     async def start(self, subscriptions: list[Subscription], *, retry: RetryPolicy | None = None) -> int:
-        """Start a loop per subscribing step; returns how many deliveries a previous run left running."""
+        """Start a loop per subscribing step; returns how many running deliveries the store put back
+        (a single-host store: what a previous run left running; a shared one: 0)."""
         if retry is not None:
             self._retry = retry
         self._subs = {s.step: s for s in subscriptions}
@@ -98,7 +101,8 @@ class Dispatcher:
         while not self._closing:
             wake.clear()
             free = limit - len(running)
-            claimed = await self._store.claim(step, self._clock(), free, fifo) if free > 0 else []
+            lease = sub.queue.visibility_timeout_s
+            claimed = await self._store.claim(step, self._clock(), free, fifo, lease) if free > 0 else []
             for delivery in claimed:
                 task = asyncio.create_task(self._run(delivery, sub), name=f"deliver:{step}")
                 running.add(task)

@@ -14,6 +14,7 @@ class _Waiting:
     available_at: float
     seq: int
     running: bool = False
+    claimed_at: float = 0.0
 
 
 class MemoryQueueStore:
@@ -31,8 +32,11 @@ class MemoryQueueStore:
         for step in steps:
             self._add(Delivery(event=event, step=step), available_at[step])
 
-    async def claim(self, step: str, now: float, limit: int, fifo: bool) -> list[Delivery]:
+    async def claim(self, step: str, now: float, limit: int, fifo: bool, lease_s: float) -> list[Delivery]:
         rows = sorted((r for r in self._rows.values() if r.delivery.step == step), key=lambda r: r.seq)
+        for row in rows:
+            if row.running and row.claimed_at + lease_s <= now:
+                row.running = False  # its lease ran out: as if never claimed, same attempt
         blocked: set[str] = set()
         chosen: list[_Waiting] = []
         if fifo:
@@ -51,6 +55,7 @@ class MemoryQueueStore:
                 chosen.append(row)
         for row in chosen:
             row.running = True
+            row.claimed_at = now
         return [r.delivery for r in chosen]
 
     async def complete(self, delivery: Delivery) -> None:

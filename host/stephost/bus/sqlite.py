@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempt INTEGER NOT NULL DEFAULT 1,
     available_at REAL NOT NULL,
     running INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    claimed_at REAL
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (step, running, available_at, id);
 CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (step, group_id, id);
@@ -51,8 +52,15 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 _COLUMNS = "id, step, event_id, topic, data, trace_id, emitted_by, group_id, attempt"
 
+# A lease that ran out puts the delivery back to waiting (same attempt) before the
+# claim below, which then keeps to the (step, running, available_at, id) index.
+_EXPIRE_LEASES = """
+UPDATE deliveries SET running = 0
+WHERE step = ? AND running = 1 AND COALESCE(claimed_at, 0) <= ?
+"""
+
 _CLAIM_STANDARD = f"""
-UPDATE deliveries SET running = 1 WHERE id IN (
+UPDATE deliveries SET running = 1, claimed_at = ? WHERE id IN (
     SELECT id FROM deliveries
     WHERE step = ? AND running = 0 AND available_at <= ?
     ORDER BY available_at, id LIMIT ?
@@ -61,7 +69,7 @@ UPDATE deliveries SET running = 1 WHERE id IN (
 
 # Only a group's oldest delivery may run, and only while none of the group runs.
 _CLAIM_FIFO = f"""
-UPDATE deliveries SET running = 1 WHERE id IN (
+UPDATE deliveries SET running = 1, claimed_at = ? WHERE id IN (
     SELECT d.id FROM deliveries d
     WHERE d.step = ? AND d.running = 0 AND d.available_at <= ?
       AND (d.group_id IS NULL OR (
@@ -88,6 +96,9 @@ class SqliteQueueStore:
     def __init__(self, path: Path) -> None:
         self._conn: sqlite3.Connection = open_database(path)
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deliveries)")}
+        if "claimed_at" not in columns:  # a file written before leases existed
+            self._conn.execute("ALTER TABLE deliveries ADD COLUMN claimed_at REAL")
 
     async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
         data = json.dumps(event.data, separators=(",", ":"))
@@ -111,10 +122,13 @@ class SqliteQueueStore:
                 ],
             )
 
-    async def claim(self, step: str, now: float, limit: int, fifo: bool) -> list[Delivery]:
+    async def claim(self, step: str, now: float, limit: int, fifo: bool, lease_s: float) -> list[Delivery]:
         if limit <= 0:
             return []
-        rows = self._conn.execute(_CLAIM_FIFO if fifo else _CLAIM_STANDARD, (step, now, limit)).fetchall()
+        with self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.execute(_EXPIRE_LEASES, (step, now - lease_s))
+            rows = self._conn.execute(_CLAIM_FIFO if fifo else _CLAIM_STANDARD, (now, step, now, limit)).fetchall()
         return sorted((_delivery(r) for r in rows), key=lambda d: int(d.id))
 
     async def complete(self, delivery: Delivery) -> None:
