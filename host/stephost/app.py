@@ -23,15 +23,10 @@ from zoneinfo import ZoneInfo
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from stephost.bus.base import Delivery, DeliveryDeferred, Failure, QueueStore
+from stephost.bus.base import Delivery, DeliveryDeferred, Failure
 from stephost.bus.dispatcher import Dispatcher, Subscription
-from stephost.bus.memory import MemoryQueueStore
-from stephost.bus.sqlite import SqliteQueueStore
 from stephost.config import StepDefinition, parse_step_config
-from stephost.cron.base import CronSlots
-from stephost.cron.memory import MemoryCronSlots
 from stephost.cron.scheduler import CronScheduler
-from stephost.cron.sqlite import SqliteCronSlots
 from stephost.ctx import CtxService
 from stephost.discovery import discover
 from stephost.dlq import DeadLetterQueue
@@ -41,17 +36,11 @@ from stephost.http.in_flight import InFlightRequests
 from stephost.logs import host_record
 from stephost.registry import Registry, build_registry
 from stephost.settings import ProjectSettings, load_project_settings
-from stephost.state.base import StateStore
-from stephost.state.memory import MemoryStateStore
-from stephost.state.sqlite import SqliteStateStore
+from stephost.storage import choose_storage, open_storage
 from stephost.streams.access import StreamAccess
-from stephost.streams.base import StreamStore
 from stephost.streams.config import parse_stream_config
-from stephost.streams.feed import LocalFeed
 from stephost.streams.hub import GOING_AWAY_CLOSE_CODE, StreamHub
-from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.service import StreamService
-from stephost.streams.sqlite import SqliteStreamStore
 from stephost.trace import new_trace_id
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.environment import DotEnvError, worker_environment
@@ -87,8 +76,10 @@ class HostSettings:
     cors_enabled: bool | None = None
     # Where the embedded default keeps its files; `<project>/.stephost` unless given.
     data_dir: Path | None = None
-    # "sqlite" (durable, the default) or "memory" (gone when the host stops).
-    storage: str = "sqlite"
+    # "sqlite" or "memory"; None: Redis if a URL is configured anywhere, else SQLite (storage.py).
+    storage: str | None = None
+    redis_url: str | None = None
+    redis_prefix: str | None = None
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -131,35 +122,23 @@ class Host:
         self.problems: list[ConfigProblem] = []
         self._workers: dict[str, StepWorker] = {}
         self._all_workers: list[StepWorker] = []
-        self._state: StateStore = (
-            MemoryStateStore()
-            if settings.storage == "memory"
-            else SqliteStateStore(settings.resolved_data_dir / "state.sqlite3")
+        # Read once here: it decides the storage backend before anything is built.
+        self.project_settings, self._settings_problems = load_project_settings(self.project)
+        self.storage_choice = choose_storage(
+            settings.storage, settings.redis_url, settings.redis_prefix, self.project_settings.redis
         )
-        queue: QueueStore = (
-            MemoryQueueStore()
-            if settings.storage == "memory"
-            else SqliteQueueStore(settings.resolved_data_dir / "events.sqlite3")
-        )
-        self._bus = Dispatcher(queue, self._deliver, on_dead_letter=self._log_dead_letter)
-        self._cron_slots: CronSlots = (
-            MemoryCronSlots()
-            if settings.storage == "memory"
-            else SqliteCronSlots(settings.resolved_data_dir / "cron.sqlite3")
-        )
+        self._storage = open_storage(self.storage_choice, settings.resolved_data_dir)
+        self._state = self._storage.state
+        self._bus = Dispatcher(self._storage.queue, self._deliver, on_dead_letter=self._log_dead_letter)
+        self._cron_slots = self._storage.cron
         self._socket_dir = tempfile.mkdtemp(prefix="stephost-")
         self._rpc = WorkerRpcServer(str(Path(self._socket_dir) / "workers.sock"))
-        stream_store: StreamStore = (
-            MemoryStreamStore()
-            if settings.storage == "memory"
-            else SqliteStreamStore(settings.resolved_data_dir / "streams.sqlite3")
-        )
-        self._streams = StreamService(stream_store, LocalFeed(StreamHub()), {})
+        self._feed = self._storage.make_feed(StreamHub())
+        self._streams = StreamService(self._storage.streams, self._feed, {})
         self._stream_workers: dict[str, StepWorker] = {}
         self._auth_worker: StepWorker | None = None
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)
         self._cron: CronScheduler | None = None
-        self.project_settings = ProjectSettings()
         self._sandbox: CgroupSandbox | None = None
 
     # ------------------------------------------------------------------ start-up
@@ -167,8 +146,11 @@ class Host:
     async def load(self) -> list[ConfigProblem]:
         """Start one worker per step file, check every config; return every problem found."""
         found = discover(self.project)
-        self.project_settings, problems = load_project_settings(self.project)
-        problems += found.problems
+        problems = [*self._settings_problems, *found.problems]
+        self.log(host_record("info", self.storage_choice.describe(self.settings.resolved_data_dir)))
+        if self._storage.link is not None:
+            await self._storage.link.ping()  # StorageUnavailable: the host does not start half-connected
+        await self._feed.start()
         await self._rpc.start()
         auth_file = next((self.project / n for n in AUTH_FILES if (self.project / n).is_file()), None)
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
@@ -494,15 +476,13 @@ class Host:
         if self._cron is not None:
             await self._cron.close()
         await self._bus.close()
-        await self._bus.store.close()
-        await self._cron_slots.close()
-        await self._streams.store.close()
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
         await self._rpc.stop()
         if self._sandbox is not None:
             self._sandbox.close()
-        await self._state.close()
+        await self._feed.close()
+        await self._storage.close()
         with contextlib.suppress(OSError):
             shutil.rmtree(self._socket_dir)
 

@@ -10,13 +10,16 @@ from pathlib import Path
 
 from stephost.app import Host, HostSettings, check_port_free
 from stephost.dlq_cli import run_dlq_command
-from stephost.errors import PortInUse
-from stephost.logs import ConsoleLogSink, host_record
+from stephost.errors import PortInUse, StorageUnavailable
+from stephost.logs import ConsoleLogSink, host_record, route_host_logging
+from stephost.settings import load_project_settings
 from stephost.status_cli import run_status_command
+from stephost.storage import choose_storage
 
 EXIT_INVALID_STEPS = 1
 EXIT_USAGE = 2
 EXIT_PORT_IN_USE = 3
+EXIT_STORAGE_UNAVAILABLE = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,8 +57,19 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument(
             "--storage",
             choices=("sqlite", "memory"),
-            default="sqlite",
+            default=None,
             help="sqlite: durable file in the data dir (default); memory: lost when the host stops",
+        )
+        cmd.add_argument(
+            "--redis",
+            metavar="URL",
+            help="run state, events, streams and cron on this Redis, shared by every host "
+            "(default: $STEPHOST_REDIS_URL, then stephost.json redis.url)",
+        )
+        cmd.add_argument(
+            "--redis-prefix",
+            metavar="NAME",
+            help="the prefix of every Redis key (default: $STEPHOST_REDIS_PREFIX, stephost.json, 'stephost')",
         )
         cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
 
@@ -88,7 +102,12 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
     host = Host(settings, sink)
-    problems = await host.load()
+    try:
+        problems = await host.load()
+    except StorageUnavailable as exc:
+        sink(host_record("error", f"not starting: {exc.message}"))
+        await host.close()
+        return EXIT_STORAGE_UNAVAILABLE
     if problems:
         level = "error" if settings.mode == "start" else "warn"
         sink(host_record(level, f"{len(problems)} problem(s) in the project's steps:"))
@@ -118,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     project = Path(args.dir).resolve()
     if args.command == "dlq":
         data_dir = args.data_dir.resolve() if args.data_dir else project / ".stephost"
-        return asyncio.run(run_dlq_command(args, data_dir))
+        # The same choice a host makes: --redis, then $STEPHOST_REDIS_URL, then stephost.json.
+        project_settings, _ = load_project_settings(project)
+        choice = choose_storage(None, args.redis, args.redis_prefix, project_settings.redis)
+        return asyncio.run(run_dlq_command(args, data_dir, choice.redis_url, choice.redis_prefix))
     sink = ConsoleLogSink(fmt=args.log_format, min_level=args.log_level)
+    route_host_logging(sink)
     if not project.is_dir():
         print(f"stephost: {project} is not a folder", file=sys.stderr)
         return EXIT_USAGE
@@ -135,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         cors_enabled=args.cors,
         data_dir=args.data_dir.resolve() if args.data_dir else None,
         storage=args.storage,
+        redis_url=args.redis,
+        redis_prefix=args.redis_prefix,
     )
     try:
         check_port_free(settings.bind, settings.port)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
+import traceback
 from typing import IO, Any
 
-from stephost.types import LogRecord
+from stephost.types import LogRecord, LogSink
 
 LEVEL_ORDER = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 _COLORS = {"debug": "\033[90m", "info": "\033[36m", "warn": "\033[33m", "error": "\033[31m"}
@@ -62,3 +64,31 @@ class ConsoleLogSink:
 def host_record(level: str, msg: str, **fields: Any) -> LogRecord:
     """A record from the host itself (not a step)."""
     return LogRecord(level=level, msg=msg, step="stephost", time_ms=int(time.time() * 1000), fields=fields)
+
+
+_PY_LEVELS = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn"}
+
+
+class SinkHandler(logging.Handler):
+    """Routes the host's own `logging` records (loggers under "stephost") into the log sink,
+    so a warning from deep inside (a store outage, a broken stream) reads like every other
+    host line, in the chosen format, instead of bare text on stderr."""
+
+    def __init__(self, sink: LogSink) -> None:
+        super().__init__()
+        self._sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = _PY_LEVELS.get(record.levelno, "error")
+        fields: dict[str, Any] = {"logger": record.name}
+        if record.exc_info and record.exc_info[1] is not None:
+            fields["stack"] = "".join(traceback.format_exception(*record.exc_info))
+        self._sink(host_record(level, record.getMessage(), **fields))
+
+
+def route_host_logging(sink: LogSink) -> None:
+    """Send the "stephost" loggers to `sink` (INFO and up), and only there."""
+    root = logging.getLogger("stephost")
+    root.addHandler(SinkHandler(sink))
+    root.setLevel(logging.INFO)
+    root.propagate = False

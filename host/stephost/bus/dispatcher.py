@@ -21,12 +21,14 @@ from stephost import errors
 from stephost.bus.base import Delivery, DeliveryDeferred, DeliveryHandler, Event, Failure, QueueStore
 from stephost.bus.retry import RetryPolicy
 from stephost.config import QueueSettings
-from stephost.errors import InvocationFailed, StephostError
+from stephost.errors import InvocationFailed, StephostError, StorageUnavailable
 
 log = logging.getLogger("stephost.bus")
 
 Clock = Callable[[], float]
 IDLE_POLL_S = 1.0  # a safety net; wake-ups normally come from publish and timers
+OUTAGE_BACKOFF_FIRST_S = 0.1
+OUTAGE_BACKOFF_MAX_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -98,18 +100,30 @@ class Dispatcher:
         limit = sub.queue.concurrency or self._default_concurrency
         running = self._running[step]
         wake = self._wake[step]
+        outage_backoff = 0.0  # > 0 while the store is unreachable
         while not self._closing:
             wake.clear()
             free = limit - len(running)
             lease = sub.queue.visibility_timeout_s
-            claimed = await self._store.claim(step, self._clock(), free, fifo, lease) if free > 0 else []
+            try:
+                claimed = await self._store.claim(step, self._clock(), free, fifo, lease) if free > 0 else []
+                due = None if claimed and len(claimed) == free else await self._store.next_due(step)
+            except StorageUnavailable as exc:
+                # Nothing was claimed: wait and ask again; the store reconnects on its own.
+                if not outage_backoff:
+                    log.warning("events for step %s wait: %s", step, exc.message)
+                outage_backoff = min(OUTAGE_BACKOFF_MAX_S, outage_backoff * 2 or OUTAGE_BACKOFF_FIRST_S)
+                await asyncio.sleep(outage_backoff)
+                continue
+            if outage_backoff:
+                log.warning("events for step %s flow again: the store is back", step)
+                outage_backoff = 0.0
             for delivery in claimed:
                 task = asyncio.create_task(self._run(delivery, sub), name=f"deliver:{step}")
                 running.add(task)
                 task.add_done_callback(running.discard)
             if claimed and len(claimed) == free:
                 continue  # there may be more already due
-            due = await self._store.next_due(step)
             now = self._clock()
             # Nothing waiting, or what waits is held back (FIFO group busy, no free slot):
             # only a publish or a finished delivery changes that, and both wake us.
@@ -122,6 +136,27 @@ class Dispatcher:
 
     async def _run(self, delivery: Delivery, sub: Subscription) -> None:
         try:
+            await self._record(delivery, sub)
+        except StorageUnavailable as exc:
+            # The outcome is not stored: the delivery stays claimed and runs again once its
+            # lease (the step's visibilityTimeout) lapses. At least once, never lost.
+            log.warning(
+                "the outcome of event %s for step %s was not stored (%s); it will run again",
+                delivery.event.id,
+                sub.step,
+                exc.message,
+            )
+        finally:
+            # Free the slot before waking the loop: a done-callback would run only after
+            # the loop has already looked and found no room.
+            task = asyncio.current_task()
+            if task is not None:
+                self._running[sub.step].discard(task)
+            self._wake[sub.step].set()
+
+    async def _record(self, delivery: Delivery, sub: Subscription) -> None:
+        """Run the delivery and store its outcome: done, another attempt later, or dead."""
+        try:
             await self._handler(delivery)
         except DeliveryDeferred as deferred:
             # Not an attempt: the store counts one up on retry, so hand it the previous number.
@@ -129,6 +164,11 @@ class Dispatcher:
             await self._store.retry(not_tried, self._clock() + deferred.delay_s, Failure("DEFERRED", deferred.reason))
         except Exception as exc:
             failure = _failure(exc)
+            if failure.code == errors.STORAGE_UNAVAILABLE:
+                # The store failed, not the handler: try again later without using up an attempt.
+                not_tried = replace(delivery, attempt=delivery.attempt - 1)
+                await self._store.retry(not_tried, self._clock() + self._retry.delay_after(1), failure)
+                return
             if delivery.attempt > sub.queue.max_retries:
                 await self._store.dead_letter(delivery, failure, self._clock())
                 if self._on_dead_letter is not None:
@@ -138,13 +178,6 @@ class Dispatcher:
                 await self._store.retry(delivery, self._clock() + delay, failure)
         else:
             await self._store.complete(delivery)
-        finally:
-            # Free the slot before waking the loop: a done-callback would run only after
-            # the loop has already looked and found no room.
-            task = asyncio.current_task()
-            if task is not None:
-                self._running[sub.step].discard(task)
-            self._wake[sub.step].set()
 
     async def drain(self, timeout_s: float = 30.0) -> bool:
         """Wait until nothing is pending; True if that happened within `timeout_s`."""

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from stephost import errors
 from stephost.config import StepDefinition
 from stephost.dlq import DeadLetterQueue
-from stephost.errors import CtxRefused, InvocationFailed, WorkerUnavailable
+from stephost.errors import CtxRefused, InvocationFailed, StorageUnavailable, WorkerUnavailable
 from stephost.http.admin import register_dlq_routes
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response, result_response
@@ -78,6 +78,11 @@ def create_app(
 
     def too_large(trace_id: str) -> Response:
         return json_response(413, {"error": f"request body is over the {settings.body_limit}-byte limit"}, trace_id)
+
+    @app.errorhandler(StorageUnavailable)
+    async def storage_down(exc: StorageUnavailable) -> Response:
+        # Any endpoint of the host's own (POST /emit, the DLQ API) while Redis is down.
+        return json_response(503, {"error": exc.message, "code": exc.code}, new_trace_id())
 
     @app.after_request
     async def cors(response: Response) -> Response:

@@ -13,6 +13,7 @@ from typing import Any
 
 from quart import Quart, Response, websocket
 
+from stephost.errors import StorageUnavailable
 from stephost.streams.access import AuthRefused, StreamAccess
 from stephost.streams.hub import ClientChannel, StreamHub, change_message
 from stephost.streams.service import StreamService
@@ -71,14 +72,19 @@ def register_stream_socket(app: Quart, service: StreamService, access: StreamAcc
         if stream is None or not await access.can_access(stream, group, item_id, auth):
             channel.send_json(error_event("STREAM_ACCESS_DENIED", "Access denied", data))
             return
+        # Subscribe before reading the sync, so no change falls between the two.
         hub.subscribe(channel, data["subscriptionId"], (stream_name, group, item_id))
-        if item_id is not None:
-            item = await service.get(stream_name, group, item_id)
-            if item is not None:
-                channel.send_json(change_message(stream_name, group, item_id, {"type": "sync", "data": item}))
-        else:
-            items = await service.get_group(stream_name, group)
-            channel.send_json(change_message(stream_name, group, None, {"type": "sync", "data": items}))
+        try:
+            if item_id is not None:
+                item = await service.get(stream_name, group, item_id)
+                if item is not None:
+                    channel.send_json(change_message(stream_name, group, item_id, {"type": "sync", "data": item}))
+            else:
+                items = await service.get_group(stream_name, group)
+                channel.send_json(change_message(stream_name, group, None, {"type": "sync", "data": items}))
+        except StorageUnavailable:
+            hub.unsubscribe(channel, data["subscriptionId"])  # a join without its sync is no join
+            raise
 
     async def read_frames(channel: ClientChannel, auth: Any) -> None:
         while True:
@@ -98,6 +104,10 @@ def register_stream_socket(app: Quart, service: StreamService, access: StreamAcc
             except _Frame as exc:
                 data = frame.get("data") if frame is not None else None
                 channel.send_json(error_event("INVALID_MESSAGE", str(exc), data if isinstance(data, dict) else None))
+            except StorageUnavailable as exc:
+                # The join could not read its sync: the client may join again; the connection stays.
+                data = frame.get("data") if frame is not None else None
+                channel.send_json(error_event(exc.code, exc.message, data if isinstance(data, dict) else None))
 
     async def stream_socket(path: str = "") -> Response | None:
         headers = {k.lower(): v for k, v in websocket.headers.items()}

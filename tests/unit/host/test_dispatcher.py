@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from stephost.bus.base import Delivery, Event, Failure
 from stephost.bus.dispatcher import Dispatcher, Subscription
 from stephost.bus.memory import MemoryQueueStore
 from stephost.bus.retry import RetryPolicy
 from stephost.config import QueueSettings
-from stephost.errors import InvocationFailed
+from stephost.errors import InvocationFailed, StorageUnavailable
 
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, jitter=0)
 
@@ -139,3 +141,89 @@ def test_backoff_grows_exponentially_is_bounded_and_jittered() -> None:
     policy = RetryPolicy(base_delay_s=1, factor=2, max_delay_s=10, jitter=0.5)
     assert [policy.delay_after(n, rand=0) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 10]
     assert policy.delay_after(3, rand=1) == 2
+
+
+class UnreachableWhileDown(MemoryQueueStore):
+    """A memory store that fails like Redis during an outage while `down` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.refused = 0
+        self.completes_to_refuse = 0
+
+    def _check(self, what: str) -> None:
+        if self.down:
+            self.refused += 1
+            raise StorageUnavailable(f"Redis at redis://127.0.0.1:6379/0 is unavailable ({what}): refused")
+
+    async def claim(self, step: str, now: float, limit: int, fifo: bool, lease_s: float) -> list[Delivery]:
+        self._check("claim")
+        return await super().claim(step, now, limit, fifo, lease_s)
+
+    async def complete(self, delivery: Delivery) -> None:
+        if self.completes_to_refuse:
+            self.completes_to_refuse -= 1
+            raise StorageUnavailable("Redis at redis://127.0.0.1:6379/0 is unavailable (complete): refused")
+        self._check("complete")
+        await super().complete(delivery)
+
+
+async def test_the_event_loop_waits_out_an_outage_and_delivers_when_the_store_is_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handled: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        handled.append(d.event.data)
+
+    store = UnreachableWhileDown()
+    dispatcher = Dispatcher(store, handler, retry=FAST)
+    await dispatcher.start([Subscription("A", QueueSettings())])
+    store.down = True
+    await store.enqueue(event(1), ["A"], {"A": 0})  # stored before the outage reached the loop
+    dispatcher.wake("A")
+    await run_until(lambda: store.refused >= 3)  # the loop kept asking, with backoff
+    assert handled == []
+    store.down = False
+    await run_until(lambda: handled == [1])
+    assert await dispatcher.drain(5)
+    await dispatcher.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("events for step A wait" in m for m in messages) == 1  # once per outage, not per try
+    assert any("events for step A flow again" in m for m in messages)
+
+
+async def test_an_outcome_that_cannot_be_stored_leaves_the_delivery_to_run_again_after_its_lease() -> None:
+    handled: list[int] = []
+    store = UnreachableWhileDown()
+    store.completes_to_refuse = 1  # the first completion hits the outage
+
+    async def handler(d: Delivery) -> None:
+        handled.append(d.attempt)
+
+    dispatcher = Dispatcher(store, handler, retry=FAST)
+    await dispatcher.start([Subscription("A", QueueSettings(visibility_timeout_s=0.2))])
+    await dispatcher.publish(event(1), ["A"])
+    await run_until(lambda: len(handled) == 2)
+    assert await dispatcher.drain(5)
+    await dispatcher.close()
+    assert handled == [1, 1]  # the same attempt again: at least once, nothing lost, no attempt used
+
+
+async def test_a_handler_failing_on_a_store_outage_does_not_use_up_an_attempt() -> None:
+    attempts: list[int] = []
+
+    async def handler(d: Delivery) -> None:
+        attempts.append(d.attempt)
+        if len(attempts) < 3:
+            raise InvocationFailed("STORAGE_UNAVAILABLE", "Redis at redis://x is unavailable (state get)")
+
+    store = MemoryQueueStore()
+    dispatcher = Dispatcher(store, handler, retry=FAST)
+    await dispatcher.start([Subscription("A", QueueSettings(max_retries=0))])
+    await dispatcher.publish(event(1), ["A"])
+    assert await dispatcher.drain(5)
+    await dispatcher.close()
+    assert attempts == [1, 1, 1]
+    assert await store.dead_letters() == []  # maxRetries 0, yet nothing was dead-lettered

@@ -1,0 +1,5 @@
+export const config = {
+  name: 'board',
+  schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+  baseConfig: { storageType: 'default' },
+}
