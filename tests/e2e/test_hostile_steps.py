@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,9 +41,12 @@ def logged(host: HostProcess, step: str, msg: str) -> bool:
     return any(rec.get("step") == step and rec.get("msg") == msg for rec in host.log_records())
 
 
-def ignored_its_cancellation(step: str, pid: int) -> str:
+def ignored_its_cancellation(step: str, pid: int, why: str = "its deadline passed") -> str:
     """What the host logs when it kills a worker whose invocation outlived its Cancel by the grace."""
-    return f"invocation of step {step!r} ignored its cancellation for {CANCEL_GRACE_S:g} s; killing worker pid {pid}"
+    return (
+        f"invocation of step {step!r} ignored its cancellation ({why}) for {CANCEL_GRACE_S:g} s; "
+        f"killing worker pid {pid}"
+    )
 
 
 def replaced(host: HostProcess, step: str, old_pid: int) -> int:
@@ -57,6 +62,13 @@ def pids_cgroup(pid: int) -> Path:
         if controllers == "pids":
             return Path("/sys/fs/cgroup/pids") / path.lstrip("/")
     raise AssertionError(f"worker {pid} is in no pids cgroup")
+
+
+def kill_tagged(tag: str) -> None:
+    """SIGKILL, by pid, whatever a test started that is still running with `tag` in its arguments."""
+    for pid in live_processes_tagged(tag):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def live_processes_tagged(tag: str) -> list[int]:
@@ -139,6 +151,50 @@ def test_a_plain_python_handler_ending_soon_after_its_cancel_gets_504_and_keeps_
     serves_others(host)
 
 
+@pytest.mark.parametrize(("step", "path"), [("PyHang", "/py/hang"), ("TsHang", "/ts/hang")])
+def test_a_handler_ignoring_the_cancel_sent_when_its_client_went_away_gets_its_worker_killed_after_the_grace(
+    host: HostProcess, step: str, path: str
+) -> None:
+    old_pid = host.worker_pids()[step]
+    tag = uuid.uuid4().hex
+    # The step's timeout is 120 s: what fires here is the client going away, nothing else.
+    with socket.create_connection(("127.0.0.1", host.port), timeout=10) as client:
+        client.sendall(f"GET {path}?s=300&tag={tag} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        assert wait_for(lambda: logged(host, step, f"hanging {tag}"), timeout_s=10)
+    gone = time.monotonic()
+    assert wait_for(
+        lambda: logged(host, step, ignored_its_cancellation(step, old_pid, "its caller went away")), timeout_s=10
+    )
+    # killed at the end of the grace, long before missed heartbeats (15 s) or the timeout would
+    assert time.monotonic() - gone < CANCEL_GRACE_S + 3
+    replaced(host, step, old_pid)
+    serves_others(host)
+    assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
+
+
+@pytest.mark.parametrize(("step", "path"), [("PyEscape", "/py/escape"), ("TsEscape", "/ts/escape")])
+def test_a_child_that_left_the_workers_process_group_dies_with_the_worker(
+    host: HostProcess, step: str, path: str
+) -> None:
+    tag = f"stephost-escapee-{uuid.uuid4().hex}"
+    try:
+        old_pid = host.worker_pids()[step]
+        child = httpx.get(host.url + path, params={"how": "spawn", "tag": tag}, timeout=30).json()["pid"]
+        assert live_processes_tagged(tag) == [child]
+        # out of the worker's process group and session: a killpg of the worker misses it
+        assert os.getpgid(child) != os.getpgid(old_pid) and os.getsid(child) != os.getsid(old_pid)
+        r = httpx.get(host.url + path, params={"how": "exit"}, timeout=30)
+        assert r.status_code == 500
+        assert r.json()["code"] == "WORKER_CRASHED"
+        assert r.json()["error"] == f"the worker of step '{step}' exited (exit code 3)"
+        assert wait_for(lambda: not live_processes_tagged(tag), timeout_s=5)
+        replaced(host, step, old_pid)
+        serves_others(host)
+        assert httpx.get(host.url + path, timeout=30).json() == {"alive": True}
+    finally:
+        kill_tagged(tag)
+
+
 @pytest.mark.parametrize(("step", "path"), [("PySpin", "/py/spin"), ("TsSpin", "/ts/spin")])
 def test_a_handler_holding_its_workers_event_loop_misses_heartbeats_and_the_worker_is_killed(
     host: HostProcess, step: str, path: str
@@ -152,7 +208,11 @@ def test_a_handler_holding_its_workers_event_loop_misses_heartbeats_and_the_work
     assert 10 < took < 25, took
     assert r.status_code == 500
     assert r.json()["code"] == "WORKER_CRASHED"
-    assert r.json()["error"] == f"the worker of step '{step}' exited (killed by SIGKILL)"
+    # the error says why the host killed the worker, not just that it died of SIGKILL
+    assert (
+        r.json()["error"] == f"the worker of step '{step}' was killed by the host: "
+        f"step '{step}' missed 3 heartbeats (5 s apart)"
+    )
     assert wait_for(
         lambda: logged(host, step, f"step '{step}' missed 3 heartbeats (5 s apart); killing worker pid {old_pid}"),
         timeout_s=5,
@@ -255,6 +315,15 @@ def test_a_flood_of_stdout_is_logged_without_stalling_the_host(host: HostProcess
 
     assert wait_for(lambda: any(line.startswith("flood line 49999 ") for line in flood_lines()), timeout_s=10)
     assert len(flood_lines()) == 50_000
+
+    def huge_line_records() -> list[dict[str, Any]]:
+        return [rec for rec in host.log_records() if rec.get("step") == step and set(rec.get("msg") or "x") == {"y"}]
+
+    # The 200,000-character line comes whole, as consecutive records of at most 64 KiB.
+    records = wait_for(lambda: (r := huge_line_records()) and not r[-1].get("continued") and r, timeout_s=10)
+    assert "".join(rec["msg"] for rec in records) == "y" * 200_000
+    assert [len(rec["msg"]) for rec in records] == [65_536, 65_536, 65_536, 200_000 - 3 * 65_536]
+    assert [rec.get("continued", False) for rec in records] == [True, True, True, False]
 
 
 def test_a_crash_loop_marks_the_step_unhealthy_with_503_and_it_recovers_when_fixed(tmp_path: Path) -> None:

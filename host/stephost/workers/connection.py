@@ -132,7 +132,11 @@ class WorkerConnection:
         self._on_unusable = on_unusable
         self._ping_interval_s = ping_interval_s
         self._outbox: asyncio.Queue[pb.HostMessage | None] = asyncio.Queue()
+        # invocation id -> (its future, the invocation), from Invoke until the worker answers or dies;
+        # a cancelled future marks one the host gave up on (deadline, caller gone) but still watches
         self._pending: dict[str, tuple[asyncio.Future[InvocationResult], Invocation]] = {}
+        # invocation id -> the kill check of a cancelled invocation, due CANCEL_GRACE_S after its Cancel
+        self._grace_timers: dict[str, asyncio.TimerHandle] = {}
         # invocation id -> why a ctx call of it found the store down: its failure is the outage's
         self._outages: dict[str, str] = {}
         self._ctx_tasks: set[asyncio.Task[None]] = set()
@@ -148,73 +152,84 @@ class WorkerConnection:
     # ------------------------------------------------------------------ invocations
 
     async def invoke(self, invocation: Invocation) -> InvocationResult:
-        """Run `invocation` on this worker; raises InvocationFailed on any failure."""
+        """Run `invocation` on this worker; raises InvocationFailed on any failure.
+
+        When the deadline passes or the caller goes away, the worker is sent a Cancel and the
+        invocation stays tracked until the worker answers: if it has not within
+        CANCEL_GRACE_S, the worker is killed, so an uncooperative handler never runs on unseen.
+        """
         if self._closed:
             raise InvocationFailed(errors.WORKER_CRASHED, f"the worker of step {self.step.name!r} is gone")
         invocation_id = f"i{next(_invocation_ids)}"
-        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
-        self._pending[invocation_id] = (future, invocation)
         deadline_ms = 0
         if invocation.timeout_s:
             deadline_ms = int((time.time() + invocation.timeout_s) * 1000)
-        self._send(
-            pb.HostMessage(
-                invoke=pb.Invoke(
-                    invocation_id=invocation_id,
-                    trigger=_TRIGGERS[invocation.trigger],
-                    payload_json=_dumps(invocation.payload),
-                    trace_id=invocation.trace_id,
-                    deadline_unix_ms=deadline_ms,
-                    attempt=invocation.attempt,
-                    event_id=invocation.event_id,
-                    topic=invocation.topic,
-                    flows=list(self.step.flows),
-                )
+        message = pb.HostMessage(
+            invoke=pb.Invoke(
+                invocation_id=invocation_id,
+                trigger=_TRIGGERS[invocation.trigger],
+                payload_json=_dumps(invocation.payload),
+                trace_id=invocation.trace_id,
+                deadline_unix_ms=deadline_ms,
+                attempt=invocation.attempt,
+                event_id=invocation.event_id,
+                topic=invocation.topic,
+                flows=list(self.step.flows),
             )
         )
+        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
+        self._pending[invocation_id] = (future, invocation)
+        self._send(message)
         try:
+            # Shielded: a caller that goes away must not cancel the record of what the worker holds.
             if invocation.timeout_s:
                 return await asyncio.wait_for(asyncio.shield(future), invocation.timeout_s)
-            return await future
+            return await asyncio.shield(future)
         except TimeoutError:
-            # A late failure of this future has no reader: retrieve it so asyncio stays quiet.
-            future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
-            self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="deadline")))
-            self._kill_if_still_running(invocation_id)
+            self._cancel(invocation_id, "deadline", "its deadline passed")
             raise InvocationFailed(
                 errors.TIMEOUT,
                 f"step {self.step.name!r} did not finish within {invocation.timeout_s:g} s",
             ) from None
         except asyncio.CancelledError:
-            # The caller is gone (client disconnected, shutdown): tell the worker.
-            self._outages.pop(invocation_id, None)
-            if self._pending.pop(invocation_id, None) is not None:
-                future.cancel()
-                self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason="caller gone")))
+            # The caller is gone (client disconnected, shutdown): tell the worker, and watch it.
+            self._cancel(invocation_id, "caller gone", "its caller went away")
             raise
-        finally:
-            if future.done():
-                self._pending.pop(invocation_id, None)
 
-    def _kill_if_still_running(self, invocation_id: str) -> None:
-        """Cooperative cancellation is never the only mechanism: kill after a grace period."""
+    def _cancel(self, invocation_id: str, reason: str, why: str) -> None:
+        """Send Cancel for an invocation the worker still holds; kill the worker if it is not answered in time.
+
+        The entry stays in `_pending` (its future cancelled: nobody reads the answer) until the
+        worker answers or dies, so the grace check below can tell whether it ever did.
+        """
+        entry = self._pending.get(invocation_id)
+        if entry is None or entry[0].done():
+            return  # answered meanwhile (or already cancelled)
+        entry[0].cancel()
+        self._send(pb.HostMessage(cancel=pb.Cancel(invocation_id=invocation_id, reason=reason)))
+        if self._closed:
+            return
 
         def check() -> None:
+            self._grace_timers.pop(invocation_id, None)
             if invocation_id in self._pending and not self._closed:
                 self._on_unusable(
-                    f"invocation of step {self.step.name!r} ignored its cancellation for {CANCEL_GRACE_S:g} s"
+                    f"invocation of step {self.step.name!r} ignored its cancellation ({why}) for {CANCEL_GRACE_S:g} s"
                 )
 
-        asyncio.get_running_loop().call_later(CANCEL_GRACE_S, check)
+        # Cooperative cancellation is never the only mechanism: kill after a grace period.
+        self._grace_timers[invocation_id] = asyncio.get_running_loop().call_later(CANCEL_GRACE_S, check)
 
     def _resolve(self, result: pb.InvocationResult) -> None:
         entry = self._pending.pop(result.invocation_id, None)
         outage = self._outages.pop(result.invocation_id, None)
+        if (timer := self._grace_timers.pop(result.invocation_id, None)) is not None:
+            timer.cancel()
         if entry is None:
-            return  # answered after a timeout or cancel: nothing waits for it
+            return  # an invocation this worker does not hold: ignored
         future, _ = entry
         if future.done():
-            return
+            return  # answered after its cancel: nothing waits for it
         if result.WhichOneof("outcome") == "error":
             err = result.error
             if outage is not None:
@@ -259,6 +274,9 @@ class WorkerConnection:
                     f"invocation {call.invocation_id!r} is not running on this worker",
                     code=errors.UNKNOWN_INVOCATION,
                 )
+            if entry[0].cancelled():
+                # Nobody waits for its result any more: what it would still do must not happen.
+                raise CtxRefused(f"invocation {call.invocation_id!r} was cancelled", code=errors.CANCELLED)
             value = await self._ctx_handler(self.step, entry[1], _ctx_request(call))
             reply.value_json = _dumps(value)
         except CtxRefused as exc:
@@ -357,6 +375,9 @@ class WorkerConnection:
             # the real cause (exit code, signal, memory limit); new work is refused from now.
             self._closed = True
             self._outbox.put_nowait(None)
+            for timer in self._grace_timers.values():
+                timer.cancel()
+            self._grace_timers.clear()
             pinger.cancel()
             for task in list(self._ctx_tasks):
                 task.cancel()
@@ -371,6 +392,9 @@ class WorkerConnection:
                 future.set_exception(InvocationFailed(code, message))
         self._pending.clear()
         self._outages.clear()
+        for timer in self._grace_timers.values():
+            timer.cancel()
+        self._grace_timers.clear()
 
     async def drain(self, timeout_s: float) -> bool:
         """Ask for a graceful stop; True when the worker said it drained in time."""

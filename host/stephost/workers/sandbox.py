@@ -4,17 +4,29 @@ Detected once at start-up; each worker gets its own cgroup (kept across its rest
 under `/sys/fs/cgroup/<controller>/stephost-<host pid>/<worker id>`. Where a controller
 cannot be written, the host says so once and relies on its own watch (RSS polling,
 deadlines) instead.
+
+The cgroup is also how every process of a worker is found when it ends: a child that left
+the worker's process group (`setsid`, `start_new_session=True`, Node's `detached: true`)
+escapes the `killpg` of the worker, but not its cgroup, which the kernel makes every
+descendant join. `kill_all` empties it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CFS_PERIOD_US = 100_000
+# How long kill_all keeps at it: a process that forks while it is being killed adds
+# another round; SIGKILL cannot be caught, so rounds end within a few milliseconds.
+KILL_ALL_TIMEOUT_S = 2.0
+KILL_ALL_ROUND_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,31 @@ class CgroupSandbox:
                 with contextlib.suppress(OSError):  # it may already be gone
                     (folder / "cgroup.procs").write_text(str(pid))
 
+    def processes(self, worker_id: str) -> set[int]:
+        """The pids in any of this worker's cgroups (zombies are not listed)."""
+        pids: set[int] = set()
+        for base in self._base.values():
+            with contextlib.suppress(OSError):
+                pids.update(int(pid) for pid in (base / worker_id / "cgroup.procs").read_text().split())
+        return pids
+
+    async def kill_all(self, worker_id: str, timeout_s: float = KILL_ALL_TIMEOUT_S) -> set[int]:
+        """SIGKILL every process in this worker's cgroups until none is left; the pids that outlived `timeout_s`.
+
+        Called once the worker itself has exited, so whatever is left is what it started
+        and did not take with it, including children that left its process group.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while pids := self.processes(worker_id):
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            if loop.time() >= deadline:
+                return self.processes(worker_id)
+            await asyncio.sleep(KILL_ALL_ROUND_S)
+        return set()
+
     def memory_killed(self, worker_id: str) -> bool:
         """Whether the kernel's OOM killer acted in this worker's memory cgroup since the last look."""
         base = self._base.get("memory")
@@ -97,10 +134,11 @@ class CgroupSandbox:
         return kills > seen
 
     def close(self) -> None:
-        """Remove the (by now empty) cgroups of this host."""
+        """Kill whatever is still in this host's cgroups (their workers are stopped by now), then remove them."""
         for base in self._base.values():
             for child in sorted(base.iterdir()) if base.exists() else []:
                 if child.is_dir():
+                    _kill_members(child)
                     with contextlib.suppress(OSError):
                         child.rmdir()
             with contextlib.suppress(OSError):
@@ -121,3 +159,18 @@ def _remove_stale(controller_root: Path) -> None:
                     child.rmdir()
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def _kill_members(folder: Path) -> None:
+    """SIGKILL the processes of one cgroup; a few rounds, for one that forks meanwhile (best effort)."""
+    for _ in range(10):
+        try:
+            pids = [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(KILL_ALL_ROUND_S)

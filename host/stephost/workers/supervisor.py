@@ -8,6 +8,7 @@ once; the next invocation waits for the restarted worker.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import collections
 import contextlib
 import json
@@ -16,6 +17,7 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,13 @@ CRASH_WINDOW_S = 60.0
 UNHEALTHY_RETRY_S = 5.0
 MEMORY_CHECK_INTERVAL_S = 0.2
 STREAM_GONE_GRACE_S = 1.0
+# A line of a step's output longer than this is logged as consecutive records of at most this many bytes.
+OUTPUT_RECORD_MAX_BYTES = 64 * 1024
+# Once a worker has exited, how long what is left in its stdout/stderr pipes may take to be logged.
+# Without a cgroup, a child that left its process group may hold the pipes open for good.
+PIPE_DRAIN_S = 2.0
+# A worker's exit is seen through a pidfd; this often its exit code is looked at besides.
+EXIT_POLL_S = 1.0
 
 
 class StepWorker:
@@ -102,6 +111,8 @@ class StepWorker:
         self._started_at = 0.0
         self._io_tasks: list[asyncio.Task[None]] = []
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        # Why the host killed the current process, so what it held fails with the reason.
+        self._killed_because: str | None = None
 
     @property
     def name(self) -> str:
@@ -136,7 +147,7 @@ class StepWorker:
         self._accepted = loop.create_future()
         await self._spawn()
         assert self._proc is not None
-        exited: asyncio.Future[Any] = asyncio.ensure_future(self._proc.wait())
+        exited: asyncio.Future[Any] = asyncio.ensure_future(process_exit(self._proc))
         hello: asyncio.Future[Any] = self._hello
         try:
             done, _ = await asyncio.wait({hello, exited}, timeout=HELLO_TIMEOUT_S, return_when="FIRST_COMPLETED")
@@ -190,6 +201,7 @@ class StepWorker:
         spec = launch_spec(self.file, self.project, identity, self._base_env, self._command_prefix)
         self._rpc.expect(identity.secret, self._on_stream)
         self.state = "starting"
+        self._killed_because = None
         self._proc = await asyncio.create_subprocess_exec(
             *spec.argv,
             cwd=spec.cwd,
@@ -214,17 +226,17 @@ class StepWorker:
             self._log(None, f"worker restarted (pid {self._proc.pid}, restart {self.restarts})")
 
     async def _pipe_to_log(self, pipe: asyncio.StreamReader, level: str, stream: str) -> None:
-        """A step's own output (print, console.log) is never lost: each line becomes a record."""
-        while True:
-            try:
-                line = await pipe.readline()
-            except (ValueError, asyncio.LimitOverrunError):
-                line = await pipe.read(65536)
-            if not line:
-                return
-            text = line.decode(errors="replace").rstrip("\n")
+        """A step's own output (print, console.log) is never lost: each line becomes a record.
+
+        A line longer than OUTPUT_RECORD_MAX_BYTES becomes several consecutive records, each
+        but the last marked `continued` (the next record goes on with the same line).
+        """
+        async for text, continued in output_records(pipe, OUTPUT_RECORD_MAX_BYTES):
             if stream == "stderr":
                 self._stderr_tail.append(text)
+            fields: dict[str, Any] = {"stream": stream}
+            if continued:
+                fields["continued"] = True
             self._log_sink(
                 LogRecord(
                     level=level,
@@ -232,9 +244,39 @@ class StepWorker:
                     step=self.name,
                     time_ms=int(time.time() * 1000),
                     flows=self.step.flows if self.step else (),
-                    fields={"stream": stream},
+                    fields=fields,
                 )
             )
+
+    async def _after_exit(self, proc: asyncio.subprocess.Process) -> None:
+        """Once the worker process has exited: nothing it started lives on, its output is logged.
+
+        With a cgroup, every process left in it is killed, including children that left the
+        worker's process group with setsid (they escape `killpg`, not the cgroup). Without
+        one, only the worker's process group is killed: that covers every descendant that
+        stayed in the group, also when the worker exited on its own; it does not cover one
+        that started its own session or group (setsid, Node's `detached`, a daemon), which
+        survives, and as its parent is gone the host can no longer find it. Should such a
+        process hold the worker's stdout or stderr, its output stops being logged after
+        PIPE_DRAIN_S, so the restart does not wait for it.
+        """
+        # The group outlives its leader while members remain, so its id cannot have been reused.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        if self._sandbox is not None:
+            survivors = await self._sandbox.kill_all(self.worker_id)
+            if survivors:
+                self._log(
+                    errors.INTERNAL,
+                    f"processes {sorted(survivors)} of the worker (pid {proc.pid}) survived SIGKILL",
+                    level="error",
+                )
+        tasks = [t for t in self._io_tasks if not t.done()]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=PIPE_DRAIN_S)
+            for task in late:  # a process outside the reach of the kill holds the pipe
+                task.cancel()
+        await asyncio.gather(*self._io_tasks, return_exceptions=True)
 
     async def _kill(self) -> None:
         proc = self._proc
@@ -243,8 +285,8 @@ class StepWorker:
         if proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-        await asyncio.gather(*self._io_tasks, return_exceptions=True)
+            await process_exit(proc)
+        await self._after_exit(proc)
 
     async def _watch_memory(self, limit_mb: int) -> None:
         """Kill a worker whose process tree grows past its RAM limit, and say which step and why."""
@@ -262,6 +304,7 @@ class StepWorker:
                     f"(RSS {rss / 2**20:.0f} MB); the worker was killed"
                 )
                 self.last_error = message
+                self._killed_because = message
                 self._log(errors.WORKER_CRASHED, message, level="error")
                 conn = self._connection
                 if conn is not None:
@@ -279,6 +322,7 @@ class StepWorker:
         self._log(errors.INTERNAL, f"{reason}; killing worker pid {self.pid}", level="error")
         proc = self._proc
         if proc is not None and proc.returncode is None:
+            self._killed_because = self._killed_because or reason
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
 
@@ -365,10 +409,12 @@ class StepWorker:
         while True:
             proc = self._proc
             assert proc is not None
-            code = await proc.wait()
-            await asyncio.gather(*self._io_tasks, return_exceptions=True)
+            code = await process_exit(proc)
+            await self._after_exit(proc)
             self._rpc.forget(self._identity_secret)
             cause = f"the worker of step {self.name!r} exited ({_describe_exit(code)})"
+            if self._killed_because is not None and code == -signal.SIGKILL:
+                cause = f"the worker of step {self.name!r} was killed by the host: {self._killed_because}"
             if self._sandbox is not None and self._sandbox.memory_killed(self.worker_id):
                 cause = (
                     f"step {self.name!r} exceeded its memory limit of {self.limits.ram_mb} MB; "
@@ -475,7 +521,7 @@ class StepWorker:
         proc = self._proc
         if proc is not None and proc.returncode is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), 1.0)
+                await asyncio.wait_for(process_exit(proc), 1.0)
         await self._kill()
         if self._supervisor is not None:
             await asyncio.gather(self._supervisor, return_exceptions=True)
@@ -491,3 +537,67 @@ def _describe_exit(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+async def process_exit(proc: asyncio.subprocess.Process) -> int:
+    """The exit code of `proc` as soon as it has exited.
+
+    Not `proc.wait()`: on Python 3.11, called before the exit, that returns only once the
+    process's stdout and stderr are closed as well, and a child that left the worker's
+    process group may hold them open for as long as it lives.
+    """
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+    pidfd: int | None = None
+    if proc.returncode is None:
+        # Readable once the process has exited. Not there (old kernel): the poll below does.
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(proc.pid)
+            loop.add_reader(pidfd, lambda: None if exited.done() else exited.set_result(None))
+    try:
+        while proc.returncode is None:
+            if exited.done():
+                await asyncio.sleep(0.005)  # the child watcher reaps it and sets its code in a moment
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(exited), EXIT_POLL_S)
+    finally:
+        if pidfd is not None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+    return proc.returncode
+
+
+async def output_records(pipe: asyncio.StreamReader, max_bytes: int) -> AsyncIterator[tuple[str, bool]]:
+    """The lines read from `pipe`, without their newline, as (text, continued) pairs until EOF.
+
+    Lossless: a line longer than `max_bytes` (at least 4) comes as consecutive pieces of at
+    most `max_bytes` bytes, each but the last with `continued` true. A piece ends before a
+    UTF-8 character rather than in it, and decoding is incremental besides, so no character
+    is cut in two; only bytes that are not UTF-8 become U+FFFD.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    buffer = b""
+    while True:
+        chunk = await pipe.read(max(max_bytes, 65536))
+        if not chunk:
+            if buffer:
+                yield decoder.decode(buffer, final=True), False
+            return
+        buffer += chunk
+        start = 0
+        while True:
+            newline = buffer.find(b"\n", start, start + max_bytes + 1)
+            if newline != -1:
+                yield decoder.decode(buffer[start:newline], final=True), False
+                start = newline + 1
+            elif len(buffer) - start > max_bytes:  # longer than a record, newline or not
+                end = start + max_bytes
+                # Back off at most 3 continuation bytes (10xxxxxx) to the start of the character.
+                while end > start + max_bytes - 3 and buffer[end] & 0xC0 == 0x80:
+                    end -= 1
+                yield decoder.decode(buffer[start:end]), True
+                start = end
+            else:
+                break
+        buffer = buffer[start:]
