@@ -8,7 +8,6 @@ once; the next invocation waits for the restarted worker.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import collections
 import contextlib
 import json
@@ -17,7 +16,6 @@ import os
 import secrets
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,8 @@ from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, 
 from stephost.workers.connection import WorkerConnection
 from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
+from stephost.workers.output import log_output
+from stephost.workers.process_exit import describe_exit, process_exit
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.usage import ProcessUsage, tree_rss
@@ -48,13 +48,9 @@ CRASH_WINDOW_S = 60.0
 UNHEALTHY_RETRY_S = 5.0
 MEMORY_CHECK_INTERVAL_S = 0.2
 STREAM_GONE_GRACE_S = 1.0
-# A line of a step's output longer than this is logged as consecutive records of at most this many bytes.
-OUTPUT_RECORD_MAX_BYTES = 64 * 1024
 # Once a worker has exited, how long what is left in its stdout/stderr pipes may take to be logged.
 # Without a cgroup, a child that left its process group may hold the pipes open for good.
 PIPE_DRAIN_S = 2.0
-# A worker's exit is seen through a pidfd; this often its exit code is looked at besides.
-EXIT_POLL_S = 1.0
 
 
 class StepWorker:
@@ -162,7 +158,7 @@ class StepWorker:
             tail = "\n".join(self._stderr_tail)
             return LoadFailed(
                 errors.LOAD_ERROR,
-                f"{self.rel_file}: the worker exited ({_describe_exit(self._proc.returncode)}) before its hello"
+                f"{self.rel_file}: the worker exited ({describe_exit(self._proc.returncode)}) before its hello"
                 + (f"; its output ended with:\n{tail}" if tail else ""),
             )
         return LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: the worker sent no hello within {HELLO_TIMEOUT_S:g} s")
@@ -218,35 +214,17 @@ class StepWorker:
             self._sandbox.place(self.worker_id, self._proc.pid)
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._io_tasks = [
-            asyncio.create_task(self._pipe_to_log(self._proc.stdout, "info", "stdout")),
-            asyncio.create_task(self._pipe_to_log(self._proc.stderr, "warn", "stderr")),
+            asyncio.create_task(log_output(self._proc.stdout, self._log_sink, self._output_owner, "stdout")),
+            asyncio.create_task(
+                log_output(self._proc.stderr, self._log_sink, self._output_owner, "stderr", tail=self._stderr_tail)
+            ),
         ]
         self._log(None, f"worker started (pid {self._proc.pid}, {self.language})", level="debug")
         if self.restarts:
             self._log(None, f"worker restarted (pid {self._proc.pid}, restart {self.restarts})")
 
-    async def _pipe_to_log(self, pipe: asyncio.StreamReader, level: str, stream: str) -> None:
-        """A step's own output (print, console.log) is never lost: each line becomes a record.
-
-        A line longer than OUTPUT_RECORD_MAX_BYTES becomes several consecutive records, each
-        but the last marked `continued` (the next record goes on with the same line).
-        """
-        async for text, continued in output_records(pipe, OUTPUT_RECORD_MAX_BYTES):
-            if stream == "stderr":
-                self._stderr_tail.append(text)
-            fields: dict[str, Any] = {"stream": stream}
-            if continued:
-                fields["continued"] = True
-            self._log_sink(
-                LogRecord(
-                    level=level,
-                    msg=text,
-                    step=self.name,
-                    time_ms=int(time.time() * 1000),
-                    flows=self.step.flows if self.step else (),
-                    fields=fields,
-                )
-            )
+    def _output_owner(self) -> tuple[str, tuple[str, ...]]:
+        return self.name, self.step.flows if self.step else ()
 
     async def _after_exit(self, proc: asyncio.subprocess.Process) -> None:
         """Once the worker process has exited: nothing it started lives on, its output is logged.
@@ -412,7 +390,7 @@ class StepWorker:
             code = await process_exit(proc)
             await self._after_exit(proc)
             self._rpc.forget(self._identity_secret)
-            cause = f"the worker of step {self.name!r} exited ({_describe_exit(code)})"
+            cause = f"the worker of step {self.name!r} exited ({describe_exit(code)})"
             if self._killed_because is not None and code == -signal.SIGKILL:
                 cause = f"the worker of step {self.name!r} was killed by the host: {self._killed_because}"
             if self._sandbox is not None and self._sandbox.memory_killed(self.worker_id):
@@ -429,7 +407,7 @@ class StepWorker:
                 self.state = "stopped"
                 return
             self._ready.clear()
-            self.last_error = self.last_error or f"exited ({_describe_exit(code)})"
+            self.last_error = self.last_error or f"exited ({describe_exit(code)})"
             if time.monotonic() - self._started_at > STABLE_AFTER_S:
                 backoff = BACKOFF_FIRST_S
             now = time.monotonic()
@@ -455,7 +433,7 @@ class StepWorker:
                 self.state = "restarting"
             self._log(
                 errors.WORKER_CRASHED,
-                f"worker exited ({_describe_exit(code)}); restarting in {delay:.2f} s",
+                f"worker exited ({describe_exit(code)}); restarting in {delay:.2f} s",
                 level="error",
             )
             await asyncio.sleep(delay)
@@ -526,78 +504,3 @@ class StepWorker:
         if self._supervisor is not None:
             await asyncio.gather(self._supervisor, return_exceptions=True)
         self.state = "stopped"
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
-async def process_exit(proc: asyncio.subprocess.Process) -> int:
-    """The exit code of `proc` as soon as it has exited.
-
-    Not `proc.wait()`: on Python 3.11, called before the exit, that returns only once the
-    process's stdout and stderr are closed as well, and a child that left the worker's
-    process group may hold them open for as long as it lives.
-    """
-    loop = asyncio.get_running_loop()
-    exited: asyncio.Future[None] = loop.create_future()
-    pidfd: int | None = None
-    if proc.returncode is None:
-        # Readable once the process has exited. Not there (old kernel): the poll below does.
-        with contextlib.suppress(OSError):
-            pidfd = os.pidfd_open(proc.pid)
-            loop.add_reader(pidfd, lambda: None if exited.done() else exited.set_result(None))
-    try:
-        while proc.returncode is None:
-            if exited.done():
-                await asyncio.sleep(0.005)  # the child watcher reaps it and sets its code in a moment
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(exited), EXIT_POLL_S)
-    finally:
-        if pidfd is not None:
-            loop.remove_reader(pidfd)
-            os.close(pidfd)
-    return proc.returncode
-
-
-async def output_records(pipe: asyncio.StreamReader, max_bytes: int) -> AsyncIterator[tuple[str, bool]]:
-    """The lines read from `pipe`, without their newline, as (text, continued) pairs until EOF.
-
-    Lossless: a line longer than `max_bytes` (at least 4) comes as consecutive pieces of at
-    most `max_bytes` bytes, each but the last with `continued` true. A piece ends before a
-    UTF-8 character rather than in it, and decoding is incremental besides, so no character
-    is cut in two; only bytes that are not UTF-8 become U+FFFD.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    buffer = b""
-    while True:
-        chunk = await pipe.read(max(max_bytes, 65536))
-        if not chunk:
-            if buffer:
-                yield decoder.decode(buffer, final=True), False
-            return
-        buffer += chunk
-        start = 0
-        while True:
-            newline = buffer.find(b"\n", start, start + max_bytes + 1)
-            if newline != -1:
-                yield decoder.decode(buffer[start:newline], final=True), False
-                start = newline + 1
-            elif len(buffer) - start > max_bytes:  # longer than a record, newline or not
-                end = start + max_bytes
-                # Back off at most 3 continuation bytes (10xxxxxx) to the start of the character.
-                while end > start + max_bytes - 3 and buffer[end] & 0xC0 == 0x80:
-                    end -= 1
-                yield decoder.decode(buffer[start:end]), True
-                start = end
-            else:
-                break
-        buffer = buffer[start:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from stephost.workers.supervisor import output_records
+from stephost.workers.output import output_records
 
 LIMIT = 64 * 1024
 

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 import psutil
 import pytest
 
+from stephost.workers.process_exit import process_exit
 from stephost.workers.sandbox import CGROUP_ROOT, CgroupSandbox
-from stephost.workers.supervisor import process_exit
 
 # Started by the "worker" once it is in its cgroup: a grandchild in a session of its own (out of
 # the worker's process group, as `setsid` or Node's `detached` make it) that keeps the

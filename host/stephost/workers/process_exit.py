@@ -1,0 +1,52 @@
+"""Seeing a worker process exit, and saying how it exited."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+
+# A worker's exit is seen through a pidfd; this often its exit code is looked at besides.
+EXIT_POLL_S = 1.0
+
+
+def describe_exit(code: int | None) -> str:
+    """"exit code 3", "killed by SIGKILL": for logs and errors."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+async def process_exit(proc: asyncio.subprocess.Process) -> int:
+    """The exit code of `proc` as soon as it has exited.
+
+    Not `proc.wait()`: on Python 3.11, called before the exit, that returns only once the
+    process's stdout and stderr are closed as well, and a child that left the worker's
+    process group may hold them open for as long as it lives.
+    """
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+    pidfd: int | None = None
+    if proc.returncode is None:
+        # Readable once the process has exited. Not there (old kernel): the poll below does.
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(proc.pid)
+            loop.add_reader(pidfd, lambda: None if exited.done() else exited.set_result(None))
+    try:
+        while proc.returncode is None:
+            if exited.done():
+                await asyncio.sleep(0.005)  # the child watcher reaps it and sets its code in a moment
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(exited), EXIT_POLL_S)
+    finally:
+        if pidfd is not None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+    return proc.returncode
