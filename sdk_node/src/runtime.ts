@@ -22,7 +22,7 @@ import { toApiResponse, type ResponseOutcome } from './response.js';
 
 interface Running {
   controller: AbortController;
-  /** Resolves when the invocation is answered, by its handler or by Cancel. */
+  /** Resolves when the invocation is answered: once its handler has settled. */
   answered: Promise<void>;
   markAnswered(): void;
 }
@@ -131,8 +131,13 @@ export class WorkerRuntime implements HostHandlers {
       // its code (EMIT_NOT_DECLARED, ...) is kept visible in the message.
       outcome = { error: toWireError(HANDLER_ERROR, err, err instanceof StepError ? err.code : undefined) };
     }
-    // Cancelled: CANCELLED was already sent, and exactly one answer is allowed.
-    if (run.controller.signal.aborted) return;
+    // Cancelled: the answer is CANCELLED, sent only now that the handler has settled, so a
+    // handler that ignores its AbortSignal keeps the invocation open and the host's grace
+    // kill applies to it (JS cannot stop a running promise; only the process can go).
+    if (run.controller.signal.aborted) {
+      const reason = run.controller.signal.reason instanceof StepError ? run.controller.signal.reason.message : '';
+      outcome = { error: wireError(CANCELLED, reason || 'cancelled by the host', 'CancelledError') };
+    }
     this.running.delete(id);
     this.answer(id, outcome);
     run.markAnswered();
@@ -179,15 +184,13 @@ export class WorkerRuntime implements HostHandlers {
 
   cancel(cancel: Cancel): void {
     const run = this.running.get(cancel.invocation_id);
-    if (!run) return; // already answered: the host does not wait for this reply anyway
-    this.running.delete(cancel.invocation_id);
+    // Already answered, or already cancelled: the host does not wait for another reply.
+    if (!run || run.controller.signal.aborted) return;
     const reason = cancel.reason || 'cancelled by the host';
-    // JS cannot stop a running promise; aborting makes the handler's further ctx
-    // calls fail fast, and its eventual result is dropped by execute().
+    // Aborting makes the handler's further ctx calls fail fast and rejects the ones it
+    // waits on; execute() answers CANCELLED once the handler has settled.
     run.controller.abort(new StepError(CANCELLED, reason));
     this.conn.rejectCallsOf(cancel.invocation_id, new StepError(CANCELLED, `the invocation was cancelled: ${reason}`));
-    this.answer(cancel.invocation_id, { error: wireError(CANCELLED, reason, 'CancelledError') });
-    run.markAnswered();
   }
 
   drain(): void {

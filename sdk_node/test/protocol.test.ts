@@ -304,6 +304,19 @@ describe('worker protocol', () => {
     // The late reply for the cancelled call is ignored.
     stream.write({ reply: { call_id: pending.call_id, value_json: json(null) } });
 
+    // A handler that ignores its cancellation keeps the invocation open: CANCELLED comes
+    // only once it has settled (so the host's grace kill can apply), never its own result.
+    stream.write(apiInvoke('inv-6', { name: 'fay', sleepMs: 400 }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stream.write({ cancel: { invocation_id: 'inv-6', reason: 'caller gone' } });
+    await assert.rejects(
+      inbox.take((m) => m.kind === 'result' && m['result'].invocation_id === 'inv-6', 'an early result', 200),
+      /timed out/,
+    );
+    const late = (await inbox.result('inv-6'))['result'];
+    assert.equal(late.error.code, 'CANCELLED');
+    assert.equal(late.error.message, 'caller gone');
+
     // A CtxReply error raises in the handler; left uncaught it fails the
     // invocation as HANDLER_ERROR, with the refused call's code in the message.
     stream.write(apiInvoke('inv-5', { name: 'eve' }));

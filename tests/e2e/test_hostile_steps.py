@@ -135,6 +135,21 @@ def test_a_plain_python_handler_sleeping_far_past_the_timeout_gets_504_and_its_w
     assert httpx.get(host.url + "/py/sleep", timeout=30).json() == {"alive": True}
 
 
+def test_a_node_async_handler_ignoring_its_cancel_gets_504_and_its_worker_replaced_after_the_grace(
+    host: HostProcess,
+) -> None:
+    old_pid = host.worker_pids()["TsDawdle"]
+    r = httpx.get(host.url + "/ts/dawdle", params={"s": "60"}, timeout=30)
+    assert r.status_code == 504
+    assert "step 'TsDawdle' did not finish within 3 s" in r.json()["error"]  # stephost.json limits.timeout
+    # The SDK answers CANCELLED only once the handler settles; this one does not, so the
+    # host kills the worker after the grace instead of leaving the work running.
+    assert wait_for(lambda: logged(host, "TsDawdle", ignored_its_cancellation("TsDawdle", old_pid)), timeout_s=10)
+    replaced(host, "TsDawdle", old_pid)
+    assert httpx.get(host.url + "/ts/dawdle", timeout=30).json() == {"alive": True}
+    serves_others(host)
+
+
 def test_a_plain_python_handler_ending_soon_after_its_cancel_gets_504_and_keeps_its_worker(
     host: HostProcess,
 ) -> None:
