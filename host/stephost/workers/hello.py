@@ -15,6 +15,8 @@ class Hello:
     middleware_count: int
     sdk: str
     functions: tuple[str, ...] = ()
+    # The project's source files the step file loaded (itself, its helpers); empty: unknown.
+    source_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,12 @@ class StepWorker:
                 try:
                     config = json.loads(h.config_json)
                     result = Hello(
-                        config, h.language or self.language, h.middleware_count, h.sdk_name, tuple(h.functions)
+                        config,
+                        h.language or self.language,
+                        h.middleware_count,
+                        h.sdk_name,
+                        tuple(h.functions),
+                        tuple(h.source_files),
                     )
                 except ValueError as exc:
                     result = LoadFailed(errors.LOAD_ERROR, f"{self.rel_file}: config is not valid JSON: {exc}")

@@ -100,7 +100,7 @@ class HostMessage(_message.Message):
     def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., invoke: _Optional[_Union[Invoke, _Mapping]] = ..., reply: _Optional[_Union[CtxReply, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., drain: _Optional[_Union[Drain, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "sdk_name", "sdk_version", "language", "worker_id", "config_json", "capabilities", "middleware_count", "functions")
+    __slots__ = ("protocol_version", "sdk_name", "sdk_version", "language", "worker_id", "config_json", "capabilities", "middleware_count", "functions", "source_files")
     class CapabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +117,7 @@ class Hello(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     MIDDLEWARE_COUNT_FIELD_NUMBER: _ClassVar[int]
     FUNCTIONS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FILES_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     sdk_name: str
     sdk_version: str
@@ -126,7 +127,8 @@ class Hello(_message.Message):
     capabilities: _containers.ScalarMap[str, str]
     middleware_count: int
     functions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, protocol_version: _Optional[int] = ..., sdk_name: _Optional[str] = ..., sdk_version: _Optional[str] = ..., language: _Optional[str] = ..., worker_id: _Optional[str] = ..., config_json: _Optional[bytes] = ..., capabilities: _Optional[_Mapping[str, str]] = ..., middleware_count: _Optional[int] = ..., functions: _Optional[_Iterable[str]] = ...) -> None: ...
+    source_files: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, protocol_version: _Optional[int] = ..., sdk_name: _Optional[str] = ..., sdk_version: _Optional[str] = ..., language: _Optional[str] = ..., worker_id: _Optional[str] = ..., config_json: _Optional[bytes] = ..., capabilities: _Optional[_Mapping[str, str]] = ..., middleware_count: _Optional[int] = ..., functions: _Optional[_Iterable[str]] = ..., source_files: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LoadFailure(_message.Message):
     __slots__ = ("worker_id", "error")
