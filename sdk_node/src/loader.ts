@@ -9,12 +9,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire, register as registerHooks } from 'node:module';
 import { basename, extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { register as registerTsxCjs } from 'tsx/cjs/api';
 import { register as registerTsxEsm } from 'tsx/esm/api';
 import { middlewareOf, serialiseConfig, type StepConfig } from './config.js';
 import { CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, StepError } from './errors.js';
 import { isLentSpecifier, namesImportedFrom, stubKindOf } from './motia-names.js';
+import type { HooksData } from './motia-hooks.js';
 import { createSchemaConverter, type SchemaConverter } from './schema.js';
+import { scopeOf, sourceFileList, type SourceFileMessage } from './source-files.js';
 
 export type Handler = (...args: unknown[]) => unknown;
 export type Middleware = (req: unknown, ctx: unknown, next: () => Promise<unknown>) => unknown;
@@ -47,11 +50,25 @@ export interface LoadedStep {
   configJson: Record<string, unknown>;
   configBytes: Buffer;
   middlewareCount: number;
+  /**
+   * Hello.source_files: absolute real paths of the project's own files loaded by
+   * the time the file was imported (itself and its helpers, not installed
+   * packages), sorted.
+   */
+  sourceFiles: string[];
 }
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 let registered = false;
+/** The main thread's end of the port our ESM hooks post loaded project files to. */
+let loadedFilesPort: MessagePort | undefined;
+/**
+ * Every project ES module reported so far. The port gives each file once per
+ * process; like require.cache, this keeps them all, so a second file loaded in
+ * the same process (never a worker's case) gets a superset, not a subset.
+ */
+const reportedEsmFiles = new Set<string>();
 
 /**
  * tsx's ESM and CJS hooks, then ours for a missing `motia`. Once per process:
@@ -65,9 +82,34 @@ export function registerLoaders(projectRoot: string): void {
   // reads it from the working directory, which the host sets to the project root.
   registerTsxEsm(existsSync(tsconfig) ? { tsconfig } : {});
   registerTsxCjs();
-  // Registered after tsx, so it runs first and sees tsx's resolution failures.
-  registerHooks(new URL('./motia-hooks.js', import.meta.url));
+  // Registered after tsx, so it runs first and sees tsx's resolution failures
+  // and every file loaded (reported through the port for Hello.source_files).
+  const { port1, port2 } = new MessageChannel();
+  port1.unref();
+  loadedFilesPort = port1;
+  registerHooks<HooksData>(new URL('./motia-hooks.js', import.meta.url), {
+    data: { port: port2, scope: scopeOf(projectRoot) },
+    transferList: [port2],
+  });
   patchCjsMotiaResolution();
+}
+
+/**
+ * The project files loaded so far: the ES modules our load hook reported (all
+ * of them are queued on the port once the import that loaded them resolved)
+ * and the CommonJS modules in require.cache, plus the step file itself.
+ */
+function loadedSourceFiles(file: string, root: string): string[] {
+  const candidates: string[] = [];
+  if (loadedFilesPort) {
+    for (let next = receiveMessageOnPort(loadedFilesPort); next; next = receiveMessageOnPort(loadedFilesPort)) {
+      const sourceFile = (next.message as Partial<SourceFileMessage> | null)?.sourceFile;
+      if (typeof sourceFile === 'string') reportedEsmFiles.add(sourceFile);
+    }
+    candidates.push(...reportedEsmFiles);
+  }
+  candidates.push(...Object.keys(createRequire(import.meta.url).cache));
+  return sourceFileList(file, candidates, scopeOf(root));
 }
 
 /**
@@ -233,9 +275,11 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
     throw error;
   }
 
+  // Right after the import: what the file loaded at top level, nothing lazier.
+  const sourceFiles = loadedSourceFiles(file, root);
   const kind = fileKindOf(file);
   const converter = options.converter ?? createSchemaConverter(root);
-  if (kind === 'streamAuth') return streamAuthFile(ns, { file, displayName, root, converter });
+  if (kind === 'streamAuth') return streamAuthFile(ns, { file, displayName, root, converter, sourceFiles });
 
   const config = pick(ns, 'config');
   if (config === undefined || config === null) {
@@ -286,6 +330,7 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
     configJson: serialised.json,
     configBytes: serialised.bytes,
     middlewareCount: serialised.middlewareCount,
+    sourceFiles,
   };
 }
 
@@ -294,6 +339,7 @@ interface FileInfo {
   displayName: string;
   root: string;
   converter: SchemaConverter;
+  sourceFiles: string[];
 }
 
 /**
@@ -359,5 +405,6 @@ function streamAuthFile(ns: Record<string, unknown>, info: FileInfo): LoadedStep
     configJson: JSON.parse(text) as Record<string, unknown>,
     configBytes: Buffer.from(text, 'utf8'),
     middlewareCount: 0,
+    sourceFiles: info.sourceFiles,
   };
 }

@@ -1,12 +1,16 @@
 // ESM loader hooks (run on Node's hooks thread, registered by loader.ts after
 // tsx, so they see every import first). Only a failed resolution of `motia`, of
 // a `@motiadev/*` package, or of a package the SDK lends (see isLentSpecifier) is
-// touched; everything else goes down the chain unchanged.
+// touched; everything else goes down the chain unchanged. Along the way, every
+// project file loaded is reported to the main thread for Hello.source_files
+// (see source-files.ts).
 
 import { readFile } from 'node:fs/promises';
-import type { LoadHook, ResolveHook } from 'node:module';
+import type { InitializeHook, LoadHook, ResolveHook } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
 import { isLentSpecifier, namesImportedFrom, stubKindOf, stubSource } from './motia-names.js';
+import { projectFileOfUrl, type SourceFileMessage, type SourceFileScope } from './source-files.js';
 
 const STUB_URL = new URL('./motia-stub.mjs', import.meta.url).href;
 
@@ -26,8 +30,29 @@ export const resolve: ResolveHook = async (specifier, context, nextResolve) => {
   }
 };
 
+export interface HooksData {
+  /** Where each project file loaded is posted ({sourceFile}); the main thread drains it. */
+  port: MessagePort;
+  scope: SourceFileScope;
+}
+
+let sourceFiles: { port: MessagePort; scope: SourceFileScope } | undefined;
+
+export const initialize: InitializeHook<HooksData | undefined> = (data) => {
+  // Registered without data (not by loader.ts): nothing is recorded.
+  if (data?.port && data.scope) sourceFiles = { port: data.port, scope: data.scope };
+};
+
 export const load: LoadHook = async (url, context, nextLoad) => {
-  if (!url.startsWith(`${STUB_URL}?`)) return nextLoad(url, context);
+  if (!url.startsWith(`${STUB_URL}?`)) {
+    const loaded = await nextLoad(url, context);
+    if (sourceFiles) {
+      // Posted before the result goes back, so it is queued by the time the import resolves.
+      const sourceFile = projectFileOfUrl(url, sourceFiles.scope);
+      if (sourceFile) sourceFiles.port.postMessage({ sourceFile } satisfies SourceFileMessage);
+    }
+    return loaded;
+  }
   const params = new URL(url).searchParams;
   const specifier = params.get('specifier') ?? 'motia';
   const kind = stubKindOf(specifier) ?? 'motia';

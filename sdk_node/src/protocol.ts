@@ -28,6 +28,12 @@ export interface Hello {
   middleware_count: number;
   /** The optional functions the host may invoke: "canAccess", "authenticate". */
   functions: string[];
+  /**
+   * Absolute paths of the project's own files the step file loaded (itself and
+   * its helpers, not installed packages); `dev` restarts the worker when one
+   * changes. Empty: unknown.
+   */
+  source_files: string[];
 }
 
 export interface LoadFailure {

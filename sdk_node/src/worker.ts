@@ -170,6 +170,7 @@ async function main(): Promise<void> {
       capabilities: { cancel: '1' },
       middleware_count: loaded.middlewareCount,
       functions: loaded.functions,
+      source_files: loaded.sourceFiles,
     },
   });
 }

@@ -24,7 +24,7 @@ import importlib.machinery
 import importlib.util
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -35,6 +35,13 @@ from .errors import CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, LoadError
 
 # The project folders steps import from absolutely (`from src.services.x import y`).
 _PROJECT_FOLDERS = ("src", "steps")
+
+# Folders holding installed packages, never the project's own source, wherever
+# they sit below the project root.
+_INSTALLED_FOLDERS = frozenset({"site-packages", "dist-packages", "__pypackages__", "node_modules", ".venv", "venv"})
+# The SDK's own packages (and the generated protocol code it imports).
+_SDK_PACKAGES = frozenset({"stephost_sdk", "stephost_proto"})
+_SDK_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,34 @@ def load_step(step_file: Path, project_root: Path) -> LoadedStep:
             f"{step_file}: config['canAccess'] must be a function, got {type(can_access).__name__}",
         )
     return LoadedStep(step_file, name, module, config, handler, stream, can_access)
+
+
+def source_files(step_file: Path, project_root: Path, modules: Mapping[str, ModuleType] | None = None) -> list[str]:
+    """Hello.source_files: the project's own files loaded so far, the step file included.
+
+    Every module in `modules` (default: sys.modules) whose `__file__` is under
+    `project_root`, outside installed packages (site-packages, a venv,
+    node_modules) and outside the SDK. Absolute real paths, sorted, no repeats.
+    A helper imported only later (inside a handler) is not listed.
+    """
+    root = project_root.resolve()
+    found = {str(step_file.resolve())}
+    for name, module in list((sys.modules if modules is None else modules).items()):
+        if name.partition(".")[0] in _SDK_PACKAGES:
+            continue
+        location = getattr(module, "__file__", None)
+        if not isinstance(location, str) or not location:
+            continue  # builtins, frozen modules, namespace packages
+        try:
+            path = Path(location).resolve()
+            relative = path.relative_to(root)
+        except (OSError, RuntimeError, ValueError):
+            continue  # outside the project (the standard library, installed packages)
+        if _INSTALLED_FOLDERS.intersection(relative.parts[:-1]) or path.is_relative_to(_SDK_DIR):
+            continue
+        if path.is_file():
+            found.add(str(path))
+    return sorted(found)
 
 
 def _import(name: str, step_file: Path, project_root: Path) -> ModuleType:

@@ -114,6 +114,7 @@ def hello(
     sdk_version: str,
     capabilities: dict[str, str],
     functions: Sequence[str] = (),
+    source_files: Sequence[str] = (),
 ) -> Any:
     return pb.WorkerMessage(
         hello=pb.Hello(
@@ -126,6 +127,7 @@ def hello(
             capabilities=capabilities,
             middleware_count=middleware_count,
             functions=list(functions),
+            source_files=list(source_files),
         )
     )
 

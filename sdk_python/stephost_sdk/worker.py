@@ -28,7 +28,7 @@ from . import __version__, wire
 from .config import ConfigError, SerialisedConfig, serialise_config
 from .connection import Connection
 from .errors import LOAD_ERROR, HostUnreachableError, LoadError
-from .loader import LoadedStep, load_step
+from .loader import LoadedStep, load_step, source_files
 from .messages import ErrorInfo
 from .session import EXIT_CONNECTION_LOST, Session
 
@@ -118,6 +118,8 @@ async def serve(env: WorkerEnv, executor: concurrent.futures.Executor) -> int:
                 SDK_VERSION,
                 dict(CAPABILITIES),
                 step.functions,
+                # Whatever the step (and its config's schemas) imported by now.
+                source_files(step.file, env.project_root),
             )
         )
         return await Session(connection, step, config.middleware, executor).run()

@@ -14,6 +14,14 @@ def test_hello_lists_the_functions_the_host_may_invoke() -> None:
     assert list(wire.hello("w-1", b"{}", 0, "stephost-python", "0.1.0", {}).hello.functions) == []
 
 
+def test_hello_carries_the_source_files_and_none_means_unknown() -> None:
+    files = ["/p/steps/a_step.py", "/p/steps/helper.py"]
+    message = wire.hello("w-1", b"{}", 0, "stephost-python", "0.1.0", {}, (), files)
+
+    assert list(message.hello.source_files) == files
+    assert list(wire.hello("w-1", b"{}", 0, "stephost-python", "0.1.0", {}).hello.source_files) == []
+
+
 def test_an_ok_with_a_value_carries_value_json_and_no_response() -> None:
     message = wire.result("inv-1", Ok(value_json=b"false"))
 

@@ -366,3 +366,23 @@ async def test_a_worker_whose_stream_ends_does_not_wait_for_a_cancelled_thread(h
 
     await host.outbox.put(None)  # the host goes away
     assert await asyncio.wait_for(process.wait(), READ_TIMEOUT_S) == 3, host_and_worker.output.read_text()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/reports/report_step.py"], indirect=True)
+async def test_hello_lists_the_project_files_the_step_loaded(host_and_worker: Worker) -> None:
+    host = host_and_worker.host
+
+    hello = await host.receive()
+
+    assert hello.WhichOneof("kind") == "hello", host_and_worker.output.read_text()
+    # The step, its sibling helper (relative import) and its `src` helper; not json
+    # or pydantic, not the namespace packages `steps`/`src`, not the SDK, and not
+    # src.services.pricing, which the handler imports only when it runs.
+    project = FIXTURE_PROJECT.resolve()
+    assert list(hello.hello.source_files) == [
+        str(project / "src" / "lib.py"),
+        str(project / "steps" / "reports" / "format.py"),
+        str(project / "steps" / "reports" / "report_step.py"),
+    ]
+    await host.outbox.put(None)  # the host goes away; the fixture kills the worker if it is still there
