@@ -12,9 +12,13 @@ from stephost.app import Host, HostSettings, check_port_free
 from stephost.dlq_cli import run_dlq_command
 from stephost.errors import PortInUse, StorageUnavailable
 from stephost.logs import ConsoleLogSink, host_record, route_host_logging
+from stephost.openapi.command import run_openapi_command
+from stephost.scaffold import TEMPLATES
+from stephost.scaffold.command import run_create_command
 from stephost.settings import load_project_settings
 from stephost.status_cli import run_status_command
 from stephost.storage import choose_storage
+from stephost.typegen.command import run_types_command
 
 EXIT_INVALID_STEPS = 1
 EXIT_USAGE = 2
@@ -73,10 +77,22 @@ def _parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--no-cors", action="store_false", dest="cors", default=None, help="send no CORS headers")
 
+    create = sub.add_parser("create", help="write a runnable starter project NAME/: steps, a test, a README")
+    create.add_argument("name", help="the new project's folder name")
+    create.add_argument("--template", choices=tuple(TEMPLATES), default="ts", help="the steps' language (default ts)")
+    create.add_argument("--dir", type=Path, default=Path("."), metavar="PARENT", help="where NAME/ goes (default .)")
+
     status = sub.add_parser("status", help="show a running host's workers: pid, state, restarts, RSS, CPU")
     status.add_argument("-p", "--port", type=int, default=3000, help="the host's HTTP port (default 3000)")
     status.add_argument("-H", "--host", default="127.0.0.1", help="the host's address (default 127.0.0.1)")
     status.add_argument("--json", action="store_true", help="print JSON")
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI 3.1 document of a project's api steps (serves nothing)")
+    openapi.add_argument("dir", nargs="?", default=".", help="the project folder (default: .)")
+    openapi.add_argument("-o", "--output", default="-", metavar="FILE", help="where to write it (default: stdout)")
+
+    types = sub.add_parser("types", help="write types.d.ts and stephost_types.py from the project's step configs")
+    types.add_argument("dir", nargs="?", default=".", help="the project folder (default: .)")
 
     dlq = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered events")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
@@ -132,9 +148,15 @@ async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "create":
+        return run_create_command(args.name, args.template, args.dir)
     if args.command == "status":
         return run_status_command(args.host, args.port, args.json)
     project = Path(args.dir).resolve()
+    if args.command == "openapi":
+        return run_openapi_command(project, args.output)
+    if args.command == "types":
+        return run_types_command(project)
     if args.command == "dlq":
         data_dir = args.data_dir.resolve() if args.data_dir else project / ".stephost"
         # The same choice a host makes: --redis, then $STEPHOST_REDIS_URL, then stephost.json.

@@ -19,6 +19,7 @@ from stephost.http.admin import register_dlq_routes
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response, result_response
 from stephost.http.stream_socket import register_stream_socket
+from stephost.openapi import ApiInfo, openapi_document
 from stephost.registry import Registry
 from stephost.settings import CorsSettings
 from stephost.streams.access import StreamAccess
@@ -29,6 +30,7 @@ from stephost.validation import Problem, unknown_query_params
 from stephost.workers.supervisor import StepWorker
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+OPENAPI_PATH = "/openapi.json"
 
 ExternalEmit = Callable[[str, Any, str], Awaitable[None]]
 
@@ -58,6 +60,7 @@ def create_app(
     dlq: DeadLetterQueue,
     streams: StreamService,
     stream_access: StreamAccess,
+    api_info: ApiInfo | None = None,
 ) -> Quart:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
     app = Quart("stephost")
@@ -220,6 +223,8 @@ def create_app(
                 return _preflight(trace_id)
             if method == "POST" and request.path == "/emit" and settings.emit_endpoint:
                 return await builtin_emit(trace_id)
+            if method == "GET" and request.path == OPENAPI_PATH:
+                return openapi_response(trace_id)
         except RequestEntityTooLarge:
             return too_large(trace_id)
         if allowed:
@@ -230,6 +235,13 @@ def create_app(
                 {"Allow": ", ".join(sorted(set(allowed)))},
             )
         return json_response(404, {"error": f"no route for {method} {request.path}"}, trace_id)
+
+    def openapi_response(trace_id: str) -> Response:
+        """`GET /openapi.json`: the api steps' routes (a step's own route of that path wins)."""
+        document = openapi_document(registry.steps.values(), api_info or ApiInfo(title="stephost"))
+        response = Response(json.dumps(document, ensure_ascii=False), status=200, content_type="application/json")
+        response.headers["x-trace-id"] = trace_id
+        return response
 
     def _preflight(trace_id: str) -> Response:
         response = Response(b"", status=204)

@@ -1,0 +1,7 @@
+export const config = {
+  type: 'noop',
+  name: 'ManualApproval',
+  virtualSubscribes: ['invoice.created'],
+  virtualEmits: ['invoice.approved'],
+  flows: ['billing'],
+}

@@ -1,0 +1,9 @@
+from pydantic import BaseModel
+
+
+class RefundEntry(BaseModel):
+    orderId: str
+    state: str
+
+
+config = {"name": "refundFeed", "schema": RefundEntry, "baseConfig": {"storageType": "default"}}
