@@ -34,14 +34,17 @@ from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUn
 from stephost.http.app import HttpSettings, create_app
 from stephost.http.in_flight import InFlightRequests
 from stephost.logs import host_record
+from stephost.openapi import project_info
 from stephost.registry import Registry, build_registry
+from stephost.reload import DevReloader
 from stephost.settings import ProjectSettings, load_project_settings
 from stephost.storage import choose_storage, open_storage
 from stephost.streams.access import StreamAccess
 from stephost.streams.config import parse_stream_config
 from stephost.streams.hub import GOING_AWAY_CLOSE_CODE, StreamHub
-from stephost.streams.service import StreamService
+from stephost.streams.service import StreamDefinition, StreamService
 from stephost.trace import new_trace_id
+from stephost.typegen.writer import write_types
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workers.environment import DotEnvError, worker_environment
 from stephost.workers.hello import Hello, LoadFailed
@@ -139,6 +142,10 @@ class Host:
         self._auth_worker: StepWorker | None = None
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)
         self._cron: CronScheduler | None = None
+        self._worker_seq = 0
+        self._start_slots = asyncio.Semaphore(max(4, 2 * (os.cpu_count() or 1)))
+        self._worker_env: dict[str, str] = {}
+        self._worker_prefix: tuple[str, ...] = ()
         self._sandbox: CgroupSandbox | None = None
 
     # ------------------------------------------------------------------ start-up
@@ -181,26 +188,11 @@ class Host:
             base_env = worker_environment(self.project / ".no-dotenv", self.project_settings.env_allow)
         if isolation.read_only_fs:
             base_env["TMPDIR"] = str(scratch)
-        workers = [
-            StepWorker(
-                f,
-                self.project,
-                self._rpc,
-                ctx_handler=self._ctx,
-                log_sink=self.log,
-                worker_id=f"w{i}",
-                base_env=base_env,
-                sandbox=self._sandbox,
-                limits=WorkerLimits(
-                    ram_mb=self.project_settings.default_ram_mb, pids=self.project_settings.default_pids
-                ),
-                command_prefix=prefix,
-            )
-            for i, f in enumerate(files, 1)
-        ]
+        self._worker_env, self._worker_prefix = base_env, prefix
+        workers = [self.new_worker(f) for f in files]
         self._all_workers = workers
         started = time.monotonic()
-        hellos = await asyncio.gather(*(w.load() for w in workers))
+        hellos = await asyncio.gather(*(self.load_worker(w) for w in workers))
         # Workers were made in file order: steps, then streams, then the auth file.
         n_steps, n_streams = len(found.steps), len(found.streams)
         step_hellos: list[tuple[StepWorker, Hello]] = []
@@ -215,6 +207,7 @@ class Host:
                 continue
             kind = step_hellos if index < n_steps else stream_hellos if index < n_steps + n_streams else auth_hellos
             kind.append((worker, hello))
+            worker.source_files = hello.source_files
         problems += await self._load_streams(stream_hellos)
         for worker, hello in auth_hellos:
             if "authenticate" in hello.functions:
@@ -254,6 +247,32 @@ class Host:
             )
         )
         return problems
+
+    async def load_worker(self, worker: StepWorker) -> Hello | LoadFailed:
+        """Start `worker` and wait for its hello, a few at a time.
+
+        A worker's hello deadline runs from its start; starting forty at once on two cores
+        (a Node worker spends a second of CPU loading its runtime) would let the slowest
+        miss it for no fault of their own.
+        """
+        async with self._start_slots:
+            return await worker.load()
+
+    def new_worker(self, file: Path) -> StepWorker:
+        """A worker for `file`, set up like every other (environment, isolation, sandbox, limits)."""
+        self._worker_seq += 1
+        return StepWorker(
+            file,
+            self.project,
+            self._rpc,
+            ctx_handler=self._ctx,
+            log_sink=self.log,
+            worker_id=f"w{self._worker_seq}",
+            base_env=self._worker_env,
+            sandbox=self._sandbox,
+            limits=WorkerLimits(ram_mb=self.project_settings.default_ram_mb, pids=self.project_settings.default_pids),
+            command_prefix=self._worker_prefix,
+        )
 
     async def _load_streams(self, hellos: list[tuple[StepWorker, Hello]]) -> list[ConfigProblem]:
         """Register each stream file's stream; its worker stays up only to answer canAccess."""
@@ -296,6 +315,64 @@ class Host:
                 del self._workers[name]
             else:
                 worker.accept(step)
+
+    @property
+    def streams(self) -> dict[str, StreamDefinition]:
+        """Every stream of the project, by name."""
+        return self._streams.streams
+
+    # ------------------------------------------------------------------ dev reloads
+
+    def write_types(self) -> None:
+        """`dev`: keep types.d.ts and stephost_types.py in step with the configs (a failure is only logged)."""
+        try:
+            write_types(self.project, self.registry, self.streams)
+        except OSError as exc:
+            self.log(host_record("warn", f"could not write the generated types: {exc}"))
+
+    def step_workers(self) -> list[StepWorker]:
+        """The worker of every step that has one (noop steps have none)."""
+        return list(self._workers.values())
+
+    async def swap_step(
+        self, old: StepWorker | None, new: StepWorker | None, step: StepDefinition | None, registry: Registry
+    ) -> None:
+        """Make `registry` the project's steps, with `new` serving `step` in place of `old`.
+
+        Everything up to the welcome happens without yielding to the event loop, so a request
+        finds either the old worker or the new one. The caller then `retire`s the old one.
+        """
+        self.registry.steps.clear()
+        self.registry.steps.update(registry.steps)
+        self.registry.routes[:] = registry.routes
+        self.registry.subscribers.clear()
+        self.registry.subscribers.update(registry.subscribers)
+        if old is not None:
+            self._workers = {name: w for name, w in self._workers.items() if w is not old}
+            self._all_workers = [w for w in self._all_workers if w is not old]
+        if new is not None and step is not None:
+            new.stream_names = sorted(self._streams.streams)
+            new.ram_limit_mb = step.handler_limits.ram_mb or self.project_settings.default_ram_mb
+            self._all_workers.append(new)
+            if step.type == "noop":
+                new.step = step
+            else:
+                self._workers[step.name] = new
+                new.accept(step)
+        self._bus.resubscribe(self._subscriptions())
+        if self._cron is not None:
+            await self._cron.update(self.registry.cron_steps)
+        if new is not None and step is not None and step.type == "noop":
+            await new.reject()
+            new.state = "noop"
+
+    async def retire(self, worker: StepWorker) -> None:
+        """A replaced worker finishes what it holds (up to its step's timeout), then stops."""
+        timeout = (worker.step.handler_limits.timeout_s if worker.step else None) or DEFAULT_API_TIMEOUT_S
+        await worker.stop(timeout_s=timeout)
+
+    def _subscriptions(self) -> list[Subscription]:
+        return [Subscription(s.name, s.queue) for s in self.registry.steps.values() if s.type == "event"]
 
     # ------------------------------------------------------------------ running steps
 
@@ -386,10 +463,7 @@ class Host:
     async def serve(self, shutdown: Callable[[], Awaitable[None]]) -> None:
         """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
         await self.accept_valid_steps()
-        recovered = await self._bus.start(
-            [Subscription(s.name, s.queue) for s in self.registry.steps.values() if s.type == "event"],
-            retry=self.project_settings.retry,
-        )
+        recovered = await self._bus.start(self._subscriptions(), retry=self.project_settings.retry)
         if recovered:
             self.log(
                 host_record("warn", f"{recovered} event delivery(ies) interrupted by the last stop will run again")
@@ -415,6 +489,7 @@ class Host:
             dlq=DeadLetterQueue(self._bus.store, self._bus.wake),
             streams=self._streams,
             stream_access=access,
+            api_info=project_info(self.project),
         )
         config = HypercornConfig()
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]
@@ -446,6 +521,14 @@ class Host:
         announcer = asyncio.create_task(announce())
         server = asyncio.create_task(serve(in_flight, config, shutdown_trigger=shutdown_trigger))
         stop_requested = asyncio.create_task(stopping.wait())
+        stop_watching = asyncio.Event()
+        if self.settings.mode == "dev":
+            self.write_types()
+        watcher = (
+            asyncio.create_task(DevReloader(self).watch(stop_watching), name="dev-reload")
+            if self.settings.mode == "dev"
+            else None
+        )
         try:
             await asyncio.wait({server, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
             if server.done():
@@ -455,6 +538,9 @@ class Host:
         finally:
             announcer.cancel()
             stop_requested.cancel()
+            stop_watching.set()
+            if watcher is not None:
+                await asyncio.gather(watcher, return_exceptions=True)
             await self.close()
 
     async def _stop_serving(self, server: asyncio.Task[None], in_flight: InFlightRequests) -> None:

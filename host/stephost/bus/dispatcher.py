@@ -59,7 +59,7 @@ class Dispatcher:
         self._on_dead_letter = on_dead_letter
         self._wake: dict[str, asyncio.Event] = {}
         self._running: dict[str, set[asyncio.Task[None]]] = {}
-        self._loops: list[asyncio.Task[None]] = []
+        self._loops: dict[str, asyncio.Task[None]] = {}
         self._closing = False
 
     @property
@@ -71,13 +71,26 @@ class Dispatcher:
         (a single-host store: what a previous run left running; a shared one: 0)."""
         if retry is not None:
             self._retry = retry
-        self._subs = {s.step: s for s in subscriptions}
-        self._wake = {s.step: asyncio.Event() for s in subscriptions}
-        self._running = {s.step: set() for s in subscriptions}
         recovered = await self._store.recover()
-        for step in self._subs:
-            self._loops.append(asyncio.create_task(self._loop(step), name=f"dispatch:{step}"))
+        self.resubscribe(subscriptions)
         return recovered
+
+    def resubscribe(self, subscriptions: list[Subscription]) -> None:
+        """Run exactly these subscriptions from now on (`dev` reloads call it again).
+
+        A new step gets its loop; a removed one's loop stops at its next look (deliveries
+        running finish; what waits stays in the store for when the step comes back); a
+        changed one's queue settings apply from its next claim.
+        """
+        self._subs = {s.step: s for s in subscriptions}
+        for step in self._subs:
+            if step not in self._loops or self._loops[step].done():
+                self._wake.setdefault(step, asyncio.Event())
+                self._running.setdefault(step, set())
+                self._loops[step] = asyncio.create_task(self._loop(step), name=f"dispatch:{step}")
+        for step, wake in self._wake.items():
+            if step not in self._subs:
+                wake.set()  # its loop sees it is gone
 
     async def publish(self, event: Event, subscribers: list[str]) -> None:
         now = self._clock()
@@ -95,14 +108,16 @@ class Dispatcher:
                 event.set()
 
     async def _loop(self, step: str) -> None:
-        sub = self._subs[step]
-        fifo = sub.queue.type == "fifo"
-        limit = sub.queue.concurrency or self._default_concurrency
         running = self._running[step]
         wake = self._wake[step]
         outage_backoff = 0.0  # > 0 while the store is unreachable
         while not self._closing:
             wake.clear()
+            sub = self._subs.get(step)
+            if sub is None:
+                return  # unsubscribed
+            fifo = sub.queue.type == "fifo"
+            limit = sub.queue.concurrency or self._default_concurrency
             free = limit - len(running)
             lease = sub.queue.visibility_timeout_s
             try:
@@ -191,7 +206,7 @@ class Dispatcher:
     async def close(self) -> None:
         """Stop claiming; in-flight deliveries are cancelled and stay in the store to run again."""
         self._closing = True
-        tasks = [*self._loops, *(t for ts in self._running.values() for t in ts)]
+        tasks = [*self._loops.values(), *(t for ts in self._running.values() for t in ts)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

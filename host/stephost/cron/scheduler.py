@@ -67,7 +67,8 @@ class CronScheduler:
         self._sleep = sleep
         self._tz = tz
         self._run_lease_s = run_lease_s
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, tuple[str, asyncio.Task[None]]] = {}  # step -> (its cron, its loop)
+        self._current: dict[str, StepDefinition] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def _log(self, step: StepDefinition, level: str, msg: str) -> None:
@@ -76,7 +77,23 @@ class CronScheduler:
         )
 
     async def start(self) -> None:
-        for step in self._steps:
+        await self.update(self._steps)
+
+    async def update(self, steps: list[StepDefinition]) -> None:
+        """Schedule exactly these steps (`dev` reloads call it again): a new or re-timed step
+        gets a fresh loop, a removed one's loop stops (a run already going finishes)."""
+        wanted = {step.name: step for step in steps}
+        for name, (cron, task) in list(self._tasks.items()):
+            step = wanted.get(name)
+            if step is None or step.cron != cron:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                del self._tasks[name]
+        self._steps = steps
+        self._current = wanted
+        for step in steps:
+            if step.name in self._tasks:
+                continue
             assert step.cron is not None
             expression = parse_cron(step.cron)
             last = await self._slots.last_claimed(step.name)
@@ -90,7 +107,10 @@ class CronScheduler:
                         f"missed {more}{missed} run(s) since {last.isoformat()} while no host was up; "
                         "they are not replayed",
                     )
-            self._tasks.append(asyncio.create_task(self._loop(step, expression), name=f"cron:{step.name}"))
+            self._tasks[step.name] = (
+                step.cron,
+                asyncio.create_task(self._loop(step, expression), name=f"cron:{step.name}"),
+            )
 
     async def _loop(self, step: StepDefinition, expression: CronExpression) -> None:
         last_slot: datetime | None = None
@@ -120,7 +140,9 @@ class CronScheduler:
                 self._log(step, "warn", f"skipped the {slot.isoformat()} run: {exc.message}")
                 continue
             self._running[step.name] = asyncio.create_task(
-                self._run_holding_lock(step, slot, run_id), name=f"cron-run:{step.name}"
+                # the step as it is now: a reload may have changed its timeout, say
+                self._run_holding_lock(self._current.get(step.name, step), slot, run_id),
+                name=f"cron-run:{step.name}",
             )
 
     async def _run_holding_lock(self, step: StepDefinition, slot: datetime, run_id: str) -> None:
@@ -132,7 +154,7 @@ class CronScheduler:
                 await self._slots.end_run(step.name, run_id)
 
     async def close(self) -> None:
-        tasks = self._tasks + list(self._running.values())
+        tasks = [task for _, task in self._tasks.values()] + list(self._running.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

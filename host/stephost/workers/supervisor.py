@@ -82,6 +82,8 @@ class StepWorker:
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
         self.step: StepDefinition | None = None
+        # The project files its step file loaded (from its hello): `dev` restarts it when one changes.
+        self.source_files: tuple[str, ...] = ()
         self.restarts = 0
         self.state = "new"  # new, starting, ready, restarting, stopped, failed
         self.last_error: str | None = None

@@ -1,0 +1,169 @@
+"""`stephost dev`: hot reload. A changed step, or a helper module it loaded, gets a fresh worker.
+
+The new worker is started beside the old one and must load and pass the config checks
+before anything changes; then the swap happens in one step of the event loop (registry,
+routes, subscriptions, cron), so every request goes either to the old worker or to the
+new one, never to none. The old worker then drains (its in-flight requests finish) and
+stops. A broken edit (syntax error, invalid config, a clash with another step) is logged
+with its cause and the last good version keeps serving. A new step file appears, a
+deleted one disappears.
+
+Which workers a change touches: the step file itself, or every worker whose step file
+loaded the changed file (`Hello.source_files`); a worker that could not say restarts on
+any change to a file of its language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from watchfiles import Change, DefaultFilter, awatch
+
+from stephost.config import StepDefinition, parse_step_config
+from stephost.discovery import discover
+from stephost.logs import host_record
+from stephost.registry import build_registry
+from stephost.workers.hello import LoadFailed
+from stephost.workers.supervisor import StepWorker
+
+if TYPE_CHECKING:
+    from stephost.app import Host
+
+DEBOUNCE_MS = 200
+SOURCE_SUFFIXES = {
+    "python": {".py"},
+    "typescript": {".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json"},
+    "javascript": {".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json"},
+}
+# Files stephost writes into the project itself (generated types): never a reason to reload.
+GENERATED = {"types.d.ts", "stephost_types.py"}
+
+
+class ProjectFilter(DefaultFilter):
+    """watchfiles' defaults (.git, node_modules, __pycache__, virtualenvs...) plus the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, ".stephost"), ignore_paths=(data_dir,))
+
+    def __call__(self, change: Change, path: str) -> bool:
+        name = Path(path).name
+        # also the temporary files they are written through (".types.d.ts.tmp")
+        return name.removeprefix(".").removesuffix(".tmp") not in GENERATED and super().__call__(change, path)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file: str
+    message: str
+    ok: bool
+
+
+class DevReloader:
+    def __init__(self, host: Host) -> None:
+        self._host = host
+        self._lock = asyncio.Lock()  # one batch of changes at a time
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Apply every batch of file changes until `stop` is set."""
+        project = self._host.project
+        watch_filter = ProjectFilter(self._host.settings.resolved_data_dir)
+        async for changes in awatch(
+            project, watch_filter=watch_filter, stop_event=stop, debounce=DEBOUNCE_MS, recursive=True
+        ):
+            await self.apply(Path(path) for _, path in changes)
+
+    async def apply(self, changed: Iterable[Path]) -> list[Outcome]:
+        """Reload what `changed` touches; returns what happened to each step file."""
+        async with self._lock:
+            return await self._apply({p.resolve() for p in changed})
+
+    async def _apply(self, changed: set[Path]) -> list[Outcome]:
+        host = self._host
+        step_files = {f.resolve() for f in discover(host.project).steps}
+        running = {w.file.resolve(): w for w in host.step_workers()}
+        affected = {p for p in changed if p in step_files or p in running}
+        affected |= {file for file, worker in running.items() if any(_loaded(worker, p) for p in changed)}
+        started = time.monotonic()
+        # New workers load side by side; then each is swapped in, one after the other, so
+        # every swap sees the registry the previous one left.
+        prepared = await asyncio.gather(
+            *(self._prepare(file, running.get(file)) for file in sorted(affected) if file in step_files)
+        )
+        outcomes: list[Outcome] = []
+        retired: list[StepWorker] = []
+        for item in prepared:
+            if isinstance(item, Outcome):
+                outcomes.append(item)
+            else:
+                outcomes.append(await self._install(item))
+                if item.old is not None:
+                    retired.append(item.old)
+        for file in sorted(affected - step_files):
+            old = running[file]
+            others = [s for s in host.registry.steps.values() if s.file != old.rel_file]
+            registry, _ = build_registry(others)
+            name = old.name
+            await host.swap_step(old, None, None, registry)
+            retired.append(old)
+            outcomes.append(Outcome(old.rel_file, f"removed step {name!r}: {old.rel_file} is gone", True))
+        if any(o.ok for o in outcomes):
+            host.write_types()
+        took = time.monotonic() - started
+        for outcome in outcomes:
+            level = "info" if outcome.ok else "error"
+            host.log(host_record(level, f"{outcome.message} ({took:.2f} s)", file=outcome.file))
+        # The old workers finish what they hold (in-flight requests) and stop.
+        await asyncio.gather(*(host.retire(w) for w in retired))
+        return outcomes
+
+    async def _prepare(self, file: Path, old: StepWorker | None) -> Prepared | Outcome:
+        """Start and load a new worker for `file`; an Outcome when it cannot replace the old one."""
+        new = self._host.new_worker(file)
+        rel = new.rel_file
+        hello = await self._host.load_worker(new)
+        if isinstance(hello, LoadFailed):
+            await new.reject()
+            return Outcome(rel, f"{rel} did not load, the last good version keeps serving: {hello.message}", False)
+        parsed = parse_step_config(
+            hello.config, file=rel, language=hello.language, middleware_count=hello.middleware_count
+        )
+        if isinstance(parsed, list):
+            await new.reject()
+            why = "; ".join(str(p) for p in parsed)
+            return Outcome(rel, f"{rel} has an invalid config, the last good version keeps serving: {why}", False)
+        new.source_files = hello.source_files
+        return Prepared(old, new, parsed)
+
+    async def _install(self, item: Prepared) -> Outcome:
+        host = self._host
+        rel = item.new.rel_file
+        others = [s for s in host.registry.steps.values() if s.file != rel]
+        registry, problems = build_registry([*others, item.step])
+        if problems or registry.steps.get(item.step.name) is not item.step:
+            await item.new.reject()
+            why = "; ".join(str(p) for p in problems)
+            return Outcome(rel, f"{rel} clashes with another step, the last good version keeps serving: {why}", False)
+        await host.swap_step(item.old, item.new, item.step, registry)
+        verb = "reloaded" if item.old is not None else "added"
+        return Outcome(rel, f"{verb} step {item.step.name!r} from {rel}", True)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new worker that loaded and passed the config checks, ready to take `old`'s place."""
+
+    old: StepWorker | None
+    new: StepWorker
+    step: StepDefinition
+
+
+def _loaded(worker: StepWorker, path: Path) -> bool:
+    if worker.source_files:
+        return str(path) in worker.source_files
+    return path.suffix in SOURCE_SUFFIXES.get(worker.language, set())
+

@@ -1,0 +1,140 @@
+"""`stephost dev` reloads what changed while requests keep flowing, and never serves a broken edit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stephost.testing import HostProcess, wait_for
+
+MIXED = Path(__file__).parent / "projects" / "mixed"
+
+
+class Load:
+    """Requests in a loop from a thread until stopped; every answer's status is counted."""
+
+    def __init__(self, url: str, paths: list[str]) -> None:
+        self.url = url
+        self.paths = paths
+        self.statuses: Counter[int | str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=60) as client:
+            while not self._stop.is_set():
+                for path in self.paths:
+                    try:
+                        self.statuses[client.get(self.url + path).status_code] += 1
+                    except httpx.HTTPError as exc:
+                        self.statuses[type(exc).__name__] += 1
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(MIXED, copy, ignore=shutil.ignore_patterns("__pycache__", ".stephost"))
+    return copy
+
+
+@pytest.fixture
+def host(project: Path) -> Iterator[HostProcess]:
+    with HostProcess(project, mode="dev", extra_args=["--log-format", "json"]) as h:
+        yield h
+
+
+def greeting(host: HostProcess, lang: str) -> str:
+    return str(httpx.get(f"{host.url}/{lang}/hello/ann", timeout=30).json()["greeting"])
+
+
+def host_says(host: HostProcess, text: str) -> list[str]:
+    return [r["msg"] for r in host.log_records() if r.get("step") == "stephost" and text in r.get("msg", "")]
+
+
+def test_editing_a_ts_helper_and_a_python_step_under_load_fails_no_request(host: HostProcess, project: Path) -> None:
+    assert greeting(host, "ts") == "hello ann" and greeting(host, "py") == "hello ann"
+    ts_pid, other_pid = host.worker_pids()["TsHello"], host.worker_pids()["PyEcho"]
+    with Load(host.url, ["/ts/hello/ann", "/py/hello/ann"]) as load:
+        wait_for(lambda: sum(load.statuses.values()) > 20)
+        (project / "steps" / "lib" / "greet.ts").write_text(
+            "export function greet(name: string): string {\n  return `howdy ${name}`\n}\n"
+        )
+        step = project / "steps" / "py_hello_step.py"
+        step.write_text(step.read_text().replace('greet(req.pathParams["name"])', '"hey " + req.pathParams["name"]'))
+        wait_for(lambda: greeting(host, "ts") == "howdy ann", timeout_s=60)
+        wait_for(lambda: greeting(host, "py") == "hey ann", timeout_s=60)
+        served = sum(load.statuses.values())
+        wait_for(lambda: sum(load.statuses.values()) > served + 20)  # and it goes on after the swap
+    assert set(load.statuses) == {200}, load.statuses  # zero failed requests, before, during, after
+    assert host.worker_pids()["TsHello"] != ts_pid  # a fresh worker serves the new code
+    assert host.worker_pids()["PyEcho"] == other_pid  # a step that loaded neither file was left alone
+    assert host_says(host, "reloaded step 'TsHello' from steps/ts_hello.step.ts")
+    assert host_says(host, "reloaded step 'PyHello' from steps/py_hello_step.py")
+
+
+def test_a_broken_edit_keeps_the_last_good_version_serving_and_says_why(host: HostProcess, project: Path) -> None:
+    step = project / "steps" / "py_hello_step.py"
+    good = step.read_text()
+    step.write_text(good.replace("def handler(req, context):", "def handler(req, context)"))
+    (project / "steps" / "ts_hello.step.ts").write_text("export const config = { type: 'api', name: 'TsHello',")
+    errors = wait_for(lambda: (e := host_says(host, "the last good version keeps serving")) and len(e) >= 2 and e)
+    assert any("steps/py_hello_step.py did not load" in e and "SyntaxError" in e for e in errors), errors
+    assert any("steps/ts_hello.step.ts did not load" in e for e in errors), errors
+    assert greeting(host, "py") == "hello ann" and greeting(host, "ts") == "hello ann"
+    step.write_text(good.replace('greet(req.pathParams["name"])', '"fixed " + req.pathParams["name"]'))
+    wait_for(lambda: greeting(host, "py") == "fixed ann", timeout_s=60)
+
+
+def test_a_new_step_file_appears_and_a_deleted_one_disappears(host: HostProcess, project: Path) -> None:
+    new = project / "steps" / "late_step.py"
+    new.write_text(
+        'config = {"type": "api", "name": "Late", "path": "/late", "method": "GET", "emits": []}\n\n\n'
+        "async def handler(req, context):\n"
+        '    return {"status": 200, "body": {"late": True}}\n'
+    )
+    wait_for(lambda: httpx.get(host.url + "/late", timeout=30).status_code == 200, timeout_s=60)
+    assert host_says(host, "added step 'Late' from steps/late_step.py")
+    # dev keeps the generated types in step: the new step is typed, and gone again when deleted
+    types = project / "types.d.ts"
+    assert wait_for(lambda: '"Late": ApiRouteHandler' in types.read_text())
+    assert "class LateRequest" in (project / "stephost_types.py").read_text()
+    late_pid = host.worker_pids()["Late"]
+    new.unlink()
+    wait_for(lambda: httpx.get(host.url + "/late", timeout=30).status_code == 404, timeout_s=60)
+    assert host_says(host, "removed step 'Late': steps/late_step.py is gone")
+    assert wait_for(lambda: '"Late"' not in types.read_text())
+    wait_for(lambda: "Late" not in host.worker_pids() and not _alive(late_pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_start_does_not_watch(project: Path) -> None:
+    with HostProcess(project, mode="start", extra_args=["--log-format", "json"]) as host:
+        pid = host.worker_pids()["PyHello"]
+        step = project / "steps" / "py_hello_step.py"
+        step.write_text(step.read_text().replace('greet(req.pathParams["name"])', '"changed"'))
+        time.sleep(1.5)  # dev would have reloaded by now; start serves what it loaded
+        assert greeting(host, "py") == "hello ann"
+        assert host.worker_pids()["PyHello"] == pid
