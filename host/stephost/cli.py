@@ -37,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("dir", nargs="?", default=".", help="the project folder (default: .)")
         cmd.add_argument("-p", "--port", type=int, default=3000, help="HTTP port (default 3000)")
         cmd.add_argument("-H", "--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
-        cmd.add_argument("--log-format", choices=("pretty", "json"), default="pretty")
+        cmd.add_argument(
+            "--log-format",
+            choices=("pretty", "json"),
+            default=None,
+            help="pretty: colored lines for people (default in dev); json: one object per line (default in start)",
+        )
         cmd.add_argument("--log-level", choices=("debug", "info", "warn", "error"), default="info")
         cmd.add_argument("--body-limit", type=int, metavar="BYTES", help="largest request body (default 10 MiB)")
         cmd.add_argument(
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         project_settings, _ = load_project_settings(project)
         choice = choose_storage(None, args.redis, args.redis_prefix, project_settings.redis)
         return asyncio.run(run_dlq_command(args, data_dir, choice.redis_url, choice.redis_prefix))
-    sink = ConsoleLogSink(fmt=args.log_format, min_level=args.log_level)
+    log_format = args.log_format or ("pretty" if args.command == "dev" else "json")
+    sink = ConsoleLogSink(fmt=log_format, min_level=args.log_level)
     route_host_logging(sink)
     if not project.is_dir():
         print(f"stephost: {project} is not a folder", file=sys.stderr)

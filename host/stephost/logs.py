@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -14,6 +15,8 @@ from stephost.types import LogRecord, LogSink
 LEVEL_ORDER = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 _COLORS = {"debug": "\033[90m", "info": "\033[36m", "warn": "\033[33m", "error": "\033[31m"}
 _RESET = "\033[0m"
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
 
 
 class ConsoleLogSink:
@@ -23,7 +26,7 @@ class ConsoleLogSink:
         self.fmt = fmt
         self.min_level = LEVEL_ORDER.get(min_level, 20)
         self._out = out or sys.stdout
-        self._color = fmt == "pretty" and hasattr(self._out, "isatty") and self._out.isatty()
+        self._color = fmt == "pretty" and _wants_color(self._out)
 
     def __call__(self, record: LogRecord) -> None:
         if LEVEL_ORDER.get(record.level, 20) < self.min_level:
@@ -51,14 +54,26 @@ class ConsoleLogSink:
         level = record.level.upper().ljust(5)
         if self._color:
             level = f"{_COLORS.get(record.level, '')}{level}{_RESET}"
-        trace = f" [{record.trace_id}]" if record.trace_id else ""
+        step = f"{_BOLD}{record.step}{_RESET}" if self._color else record.step
+        trace = ""
+        if record.trace_id:
+            trace = f" {_DIM}[{record.trace_id}]{_RESET}" if self._color else f" [{record.trace_id}]"
         fields = {k: v for k, v in record.fields.items() if k != "stack"}
         extra = " " + json.dumps(fields, default=str, ensure_ascii=False) if fields else ""
-        line = f"{stamp} {level} {record.step}{trace} {record.msg}{extra}"
+        line = f"{stamp} {level} {step}{trace} {record.msg}{extra}"
         stack = record.fields.get("stack")
         if isinstance(stack, str) and stack:
             line += "\n" + "\n".join("    " + s for s in stack.rstrip().splitlines())
         return line
+
+
+def _wants_color(out: IO[str]) -> bool:
+    """Color on a terminal, as is the custom: NO_COLOR turns it off, FORCE_COLOR on (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(out, "isatty") and out.isatty()
 
 
 def host_record(level: str, msg: str, **fields: Any) -> LogRecord:
