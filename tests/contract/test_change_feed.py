@@ -153,6 +153,10 @@ async def test_an_item_set_by_a_step_on_one_host_reaches_a_client_of_another(
     assert await listener.next_event() == {"type": "delete", "data": {"text": "hi", "id": "m1"}}
 
 
+async def test_a_local_feed_is_always_live() -> None:
+    assert LocalFeed(StreamHub()).live
+
+
 async def test_a_local_service_publishes_through_its_feed() -> None:
     service = StreamService(MemoryStreamStore(), LocalFeed(StreamHub()), {})
     listener = Listener(service.hub)
@@ -302,6 +306,7 @@ async def test_the_feed_warns_backs_off_and_subscribes_again_when_redis_comes_ba
     host_a, host_b = await feeds(link), RedisFeed(through_relay, StreamHub())
     await host_b.start()
     try:
+        assert host_b.live  # joins on host B may read their sync now
         listener = listeners(host_b.hub)
         caplog.set_level(logging.DEBUG, logger="stephost.streams")
         await relay.cut()
@@ -310,11 +315,12 @@ async def test_the_feed_warns_backs_off_and_subscribes_again_when_redis_comes_ba
             return any(r.levelno == logging.WARNING and "lost Redis" in r.message for r in caplog.records)
 
         await eventually(warned)
+        assert not host_b.live  # cut off: a join would miss what other hosts change
         assert await subscribers(link) == 1
         await relay.open()
 
         async def back() -> bool:
-            return await subscribers(link) == 2
+            return await subscribers(link) == 2 and host_b.live
 
         await eventually(back)
         await host_a.publish("chat", "room", None, custom(1))

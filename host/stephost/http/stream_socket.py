@@ -72,6 +72,9 @@ def register_stream_socket(app: Quart, service: StreamService, access: StreamAcc
         if stream is None or not await access.can_access(stream, group, item_id, auth):
             channel.send_json(error_event("STREAM_ACCESS_DENIED", "Access denied", data))
             return
+        if not service.feed.live:
+            # Changes made elsewhere cannot reach this host now: a sync would already be stale.
+            raise StorageUnavailable("the stream change feed is reconnecting to Redis; join again in a moment")
         # Subscribe before reading the sync, so no change falls between the two.
         hub.subscribe(channel, data["subscriptionId"], (stream_name, group, item_id))
         try:

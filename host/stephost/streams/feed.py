@@ -38,6 +38,14 @@ class ChangeFeed(Protocol):
     async def publish(self, stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> None:
         """Deliver one change (or custom event) to every subscriber of its rooms."""
 
+    @property
+    def live(self) -> bool:
+        """True while every change, made on any host, reaches this host's hub.
+
+        A join reads its sync only while this holds; otherwise a change made between
+        the sync and the feed's return would never reach the new subscriber.
+        """
+
     async def start(self) -> None:
         """Begin receiving changes; after it returns, no change published elsewhere is missed."""
 
@@ -50,6 +58,10 @@ class LocalFeed:
 
     def __init__(self, hub: StreamHub) -> None:
         self.hub = hub
+
+    @property
+    def live(self) -> bool:
+        return True
 
     async def publish(self, stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> None:
         self.hub.publish(stream, group, item_id, event)
@@ -69,6 +81,11 @@ class RedisFeed:
         self._link = link
         self._channel = link.key("streams", "changes")
         self._task: asyncio.Task[None] | None = None
+        self._live = False
+
+    @property
+    def live(self) -> bool:
+        return self._live
 
     async def publish(self, stream: str, group: str, item_id: str | None, event: dict[str, Any]) -> None:
         # Not into the local hub as well: this host hears its own message like any other.
@@ -80,6 +97,7 @@ class RedisFeed:
         """Subscribe, then relay in the background. Raises StorageUnavailable when Redis is down,
         so a host does not start deaf to the others."""
         pubsub = await self._subscribe()
+        self._live = True
         self._task = asyncio.create_task(self._relay(pubsub), name="streams-feed")
 
     async def close(self) -> None:
@@ -117,8 +135,10 @@ class RedisFeed:
             except (StorageUnavailable, RedisError) as exc:
                 log.warning("stream change feed lost Redis, subscribing again: %s", exc)
             finally:
+                self._live = False
                 await _close(pubsub)
             pubsub = await self._resubscribe()
+            self._live = True
 
     async def _resubscribe(self) -> PubSub:
         delay = FIRST_BACKOFF_S
