@@ -46,6 +46,7 @@ from stephost.streams.service import StreamDefinition, StreamService
 from stephost.trace import new_trace_id
 from stephost.typegen.writer import write_types
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
+from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
 from stephost.workers.environment import DotEnvError, worker_environment
 from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.isolation import check as isolation_check
@@ -75,6 +76,7 @@ class HostSettings:
     body_limit: int | None = None
     emit_endpoint: bool | None = None
     admin_api: bool | None = None
+    workbench: bool | None = None
     cors_origins: tuple[str, ...] | None = None
     cors_enabled: bool | None = None
     # Where the embedded default keeps its files; `<project>/.stephost` unless given.
@@ -120,13 +122,15 @@ class Host:
     def __init__(self, settings: HostSettings, log_sink: LogSink) -> None:
         self.settings = settings
         self.project = settings.project.resolve()
-        self.log = log_sink
         self.registry = Registry()
         self.problems: list[ConfigProblem] = []
         self._workers: dict[str, StepWorker] = {}
         self._all_workers: list[StepWorker] = []
         # Read once here: it decides the storage backend before anything is built.
         self.project_settings, self._settings_problems = load_project_settings(self.project)
+        self.workbench = WorkbenchRecorder() if self._workbench_on() else None
+        # Every log line of the host and its workers also goes to the Workbench, when it is on.
+        self.log = self.workbench.tee(log_sink) if self.workbench is not None else log_sink
         self.storage_choice = choose_storage(
             settings.storage, settings.redis_url, settings.redis_prefix, self.project_settings.redis
         )
@@ -140,13 +144,21 @@ class Host:
         self._streams = StreamService(self._storage.streams, self._feed, {})
         self._stream_workers: dict[str, StepWorker] = {}
         self._auth_worker: StepWorker | None = None
-        self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, log_sink)
+        self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, self.log, self.workbench)
         self._cron: CronScheduler | None = None
         self._worker_seq = 0
         self._start_slots = asyncio.Semaphore(max(4, 2 * (os.cpu_count() or 1)))
         self._worker_env: dict[str, str] = {}
         self._worker_prefix: tuple[str, ...] = ()
         self._sandbox: CgroupSandbox | None = None
+
+    def _workbench_on(self) -> bool:
+        """The flag, else stephost.json's `workbench`, else on in `dev` only."""
+        if self.settings.workbench is not None:
+            return self.settings.workbench
+        if self.project_settings.workbench is not None:
+            return self.project_settings.workbench
+        return self.settings.mode == "dev"
 
     # ------------------------------------------------------------------ start-up
 
@@ -436,9 +448,11 @@ class Host:
         return step.handler_limits.timeout_s or self.project_settings.default_timeout_s or DEFAULT_CRON_TIMEOUT_S
 
     async def _run_logged(self, step: StepDefinition, invocation: Invocation) -> None:
+        started = time.time()
         try:
             await self.worker_for(step.name).invoke(invocation)
         except (InvocationFailed, WorkerUnavailable) as exc:
+            self._record_invocation(step, invocation, started, exc)
             fields: dict[str, Any] = {"code": exc.code}
             if invocation.topic:
                 fields["topic"] = invocation.topic
@@ -457,6 +471,25 @@ class Host:
                 )
             )
             raise
+        self._record_invocation(step, invocation, started, None)
+
+    def _record_invocation(
+        self, step: StepDefinition, invocation: Invocation, started: float, error: BaseException | None
+    ) -> None:
+        if self.workbench is None:
+            return
+        self.workbench.record(
+            "invocation",
+            invocation.trace_id,
+            step.name,
+            trigger=invocation.trigger.value,
+            language=step.language,
+            topic=invocation.topic or None,
+            attempt=invocation.attempt,
+            start=int(started * 1000),
+            durationMs=round((time.time() - started) * 1000, 1),
+            **invocation_outcome(error),
+        )
 
     # ------------------------------------------------------------------ serving
 
@@ -490,6 +523,7 @@ class Host:
             streams=self._streams,
             stream_access=access,
             api_info=project_info(self.project),
+            workbench=self.workbench,
         )
         config = HypercornConfig()
         config.bind = [f"{self.settings.bind}:{self.settings.port}"]
@@ -550,6 +584,8 @@ class Host:
         whole graceful timeout, though nothing is left to do.
         """
         self._streams.hub.close_all(GOING_AWAY_CLOSE_CODE, "stephost is shutting down")
+        if self.workbench is not None:
+            self.workbench.close_clients()
         await in_flight.wait_idle(GRACEFUL_TIMEOUT_S)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STOP_AFTER_IDLE_S):

@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
             help="serve /__stephost/dlq (on in dev; off in start since it shows event data)",
         )
         cmd.add_argument(
+            "--enable-workbench",
+            action="store_true",
+            default=None,
+            help="serve the Workbench at /__workbench (on in dev; off in start since it shows logs and event data)",
+        )
+        cmd.add_argument(
             "--cors-origin", action="append", metavar="ORIGIN", help="allowed CORS origin (repeatable; default *)"
         )
         cmd.add_argument(
@@ -123,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _run(settings: HostSettings, sink: ConsoleLogSink) -> int:
     host = Host(settings, sink)
+    # host.log: the console, plus the Workbench's log buffer when it is on
+    route_host_logging(host.log)
     try:
         problems = await host.load()
     except StorageUnavailable as exc:
@@ -170,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_dlq_command(args, data_dir, choice.redis_url, choice.redis_prefix))
     log_format = args.log_format or ("pretty" if args.command == "dev" else "json")
     sink = ConsoleLogSink(fmt=log_format, min_level=args.log_level)
-    route_host_logging(sink)
     if not project.is_dir():
         print(f"stephost: {project} is not a folder", file=sys.stderr)
         return EXIT_USAGE
@@ -182,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         body_limit=args.body_limit,
         emit_endpoint=args.enable_emit_endpoint,
         admin_api=args.enable_admin_api,
+        workbench=args.enable_workbench,
         cors_origins=tuple(args.cors_origin) if args.cors_origin else None,
         cors_enabled=args.cors,
         data_dir=args.data_dir.resolve() if args.data_dir else None,

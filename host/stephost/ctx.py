@@ -22,14 +22,22 @@ from stephost.types import (
     StateRequest,
     StreamRequest,
 )
+from stephost.workbench.recorder import WorkbenchRecorder
 
 
 class CtxService:
     """Carries out ctx calls. Whatever a worker sends, the host checks it here."""
 
     def __init__(
-        self, registry: Registry, state: StateStore, bus: EventBus, streams: StreamService, log_sink: LogSink
+        self,
+        registry: Registry,
+        state: StateStore,
+        bus: EventBus,
+        streams: StreamService,
+        log_sink: LogSink,
+        recorder: WorkbenchRecorder | None = None,
     ) -> None:
+        self._recorder = recorder  # the Workbench's trace view, when it is on
         self._registry = registry
         self._state = state
         self._bus = bus
@@ -40,8 +48,22 @@ class CtxService:
         if isinstance(request, EmitRequest):
             return await self._emit(step, invocation, request)
         if isinstance(request, StateRequest):
+            if self._recorder is not None:
+                self._recorder.record(
+                    "state", invocation.trace_id, step.name, op=request.op, group=request.group, key=request.key
+                )
             return await self._state_call(request)
         if isinstance(request, StreamRequest):
+            if self._recorder is not None:
+                self._recorder.record(
+                    "stream",
+                    invocation.trace_id,
+                    step.name,
+                    op=request.op,
+                    stream=request.stream,
+                    groupId=request.group_id,
+                    id=request.id,
+                )
             return await self._stream_call(step, request)
         raise CtxRefused(f"unknown ctx call {request!r}", code=errors.INVALID_ARGUMENT)
 
@@ -79,6 +101,8 @@ class CtxService:
         Nothing is enqueued when any subscriber would refuse the data.
         """
         subscribers = self._registry.subscribers_of(topic)
+        if self._recorder is not None:
+            self._recorder.record("emit", trace_id, emitted_by, topic=topic, subscribers=[s.name for s in subscribers])
         if not subscribers:
             self._log_sink(
                 LogRecord(

@@ -43,6 +43,8 @@ class ProjectSettings:
     cors: CorsSettings = field(default_factory=CorsSettings)
     # None: on in `dev`, off in `start` (it lets any caller emit any topic).
     emit_endpoint: bool | None = None
+    # None: the Workbench (/__workbench) is on in `dev`, off in `start`.
+    workbench: bool | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cron_timezone: str = "UTC"
     # A stream client this many messages behind is disconnected.
@@ -107,7 +109,10 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
     if not isinstance(raw, dict):
         return ProjectSettings(), [_problem("", f"must hold a JSON object, got {type(raw).__name__}")]
     problems: list[ConfigProblem] = []
-    known = {"bodyLimit", "cors", "cron", "emitEndpoint", "env", "isolation", "limits", "redis", "retry", "streams"}
+    known = {
+        *("bodyLimit", "cors", "cron", "emitEndpoint", "env", "isolation"),
+        *("limits", "redis", "retry", "streams", "workbench"),
+    }
     for key in sorted(set(raw) - known):
         problems.append(_problem(key, f"is not a known setting ({', '.join(sorted(known))})"))
     settings = ProjectSettings(cors=_parse_cors(raw.get("cors"), problems))
@@ -121,6 +126,11 @@ def load_project_settings(project: Path) -> tuple[ProjectSettings, list[ConfigPr
         problems.append(_problem("emitEndpoint", f"must be a boolean, got {emit!r}"))
     else:
         settings = replace(settings, emit_endpoint=emit)
+    workbench = raw.get("workbench")
+    if workbench is not None and not isinstance(workbench, bool):
+        problems.append(_problem("workbench", f"must be a boolean, got {workbench!r}"))
+    else:
+        settings = replace(settings, workbench=workbench)
     settings = replace(settings, retry=_parse_retry(raw.get("retry"), problems))
     cron = raw.get("cron")
     if cron is not None:

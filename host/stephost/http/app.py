@@ -19,6 +19,7 @@ from stephost.http.admin import register_dlq_routes
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response, result_response
 from stephost.http.stream_socket import register_stream_socket
+from stephost.http.workbench import register_workbench
 from stephost.openapi import ApiInfo, openapi_document
 from stephost.registry import Registry
 from stephost.settings import CorsSettings
@@ -27,6 +28,7 @@ from stephost.streams.service import StreamService
 from stephost.trace import new_trace_id
 from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
 from stephost.validation import Problem, unknown_query_params
+from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
 from stephost.workers.supervisor import StepWorker
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -61,6 +63,7 @@ def create_app(
     streams: StreamService,
     stream_access: StreamAccess,
     api_info: ApiInfo | None = None,
+    workbench: WorkbenchRecorder | None = None,
 ) -> Quart:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
     app = Quart("stephost")
@@ -102,6 +105,9 @@ def create_app(
 
     if settings.admin_api:
         register_dlq_routes(app, dlq)
+    if workbench is not None:
+        # Before the stream socket: its `/<path:path>` would otherwise be a candidate for /__workbench/ws.
+        register_workbench(app, workbench, registry, dlq, status)
     register_stream_socket(app, streams, stream_access, max_pending=settings.stream_client_max_pending)
 
     async def builtin_emit(trace_id: str) -> Response:
@@ -169,23 +175,14 @@ def create_app(
             trace_id=trace_id,
             timeout_s=step.handler_limits.timeout_s or settings.api_timeout_s,
         )
+        started = time.time()
         try:
             result = await workers(step.name).invoke(invocation)
-        except WorkerUnavailable as exc:
-            log("error", exc.message, step, trace_id, code=exc.code)
-            return json_response(503, {"error": exc.message, "step": step.name}, trace_id)
-        except InvocationFailed as exc:
-            fields: dict[str, Any] = {"code": exc.code}
-            if exc.stack:
-                fields["stack"] = exc.stack
-            log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step, trace_id, **fields)
-            if exc.code == errors.TIMEOUT:
-                return json_response(504, {"error": exc.message}, trace_id)
-            if exc.code == errors.STORAGE_UNAVAILABLE:
-                return json_response(503, {"error": exc.message, "code": exc.code}, trace_id)
-            if exc.code == errors.HANDLER_ERROR:
-                return json_response(500, {"error": "Internal server error"}, trace_id)
-            return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
+        except (WorkerUnavailable, InvocationFailed) as exc:
+            record_invocation(step, trace_id, started, exc, None)
+            return invocation_error(step, trace_id, exc)
+        status_code = result.status if isinstance(result, ApiResult) else None
+        record_invocation(step, trace_id, started, None, status_code)
         if not isinstance(result, ApiResult):
             message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
             log("error", message, step, trace_id)
@@ -193,6 +190,41 @@ def create_app(
         if settings.dev:
             check_response(step, result, trace_id)
         return result_response(result, trace_id)
+
+    def record_invocation(
+        step: StepDefinition, trace_id: str, started: float, error: BaseException | None, status_code: int | None
+    ) -> None:
+        if workbench is None:
+            return
+        workbench.record(
+            "invocation",
+            trace_id,
+            step.name,
+            trigger="api",
+            language=step.language,
+            method=request.method,
+            path=request.path,
+            status=status_code,
+            start=int(started * 1000),
+            durationMs=round((time.time() - started) * 1000, 1),
+            **invocation_outcome(error),
+        )
+
+    def invocation_error(step: StepDefinition, trace_id: str, exc: WorkerUnavailable | InvocationFailed) -> Response:
+        if isinstance(exc, WorkerUnavailable):
+            log("error", exc.message, step, trace_id, code=exc.code)
+            return json_response(503, {"error": exc.message, "step": step.name}, trace_id)
+        fields: dict[str, Any] = {"code": exc.code}
+        if exc.stack:
+            fields["stack"] = exc.stack
+        log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step, trace_id, **fields)
+        if exc.code == errors.TIMEOUT:
+            return json_response(504, {"error": exc.message}, trace_id)
+        if exc.code == errors.STORAGE_UNAVAILABLE:
+            return json_response(503, {"error": exc.message, "code": exc.code}, trace_id)
+        if exc.code == errors.HANDLER_ERROR:
+            return json_response(500, {"error": "Internal server error"}, trace_id)
+        return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
 
     def check_response(step: StepDefinition, result: ApiResult, trace_id: str) -> None:
         """In dev, a response that breaks the step's own responseSchema is worth a warning."""

@@ -31,13 +31,20 @@ def test_settings_are_read_from_stephost_json(tmp_path: Path) -> None:
     assert settings.emit_endpoint is True
 
 
+def test_workbench_setting_is_a_boolean(tmp_path: Path) -> None:
+    assert load_project_settings(tmp_path)[0].workbench is None
+    assert load_project_settings(write(tmp_path, {"workbench": True}))[0].workbench is True
+    _, problems = load_project_settings(write(tmp_path, {"workbench": "on"}))
+    assert [str(p) for p in problems] == ["stephost.json field 'workbench': must be a boolean, got 'on'"]
+
+
 def test_unknown_keys_and_wrong_types_name_the_file_and_field(tmp_path: Path) -> None:
     _, problems = load_project_settings(
         write(tmp_path, {"bodyLimt": 1, "cors": {"origins": "x", "maxAge": -1}, "emitEndpoint": "yes"})
     )
     assert [str(p) for p in problems] == [
         "stephost.json field 'bodyLimt': is not a known setting "
-        "(bodyLimit, cors, cron, emitEndpoint, env, isolation, limits, redis, retry, streams)",
+        "(bodyLimit, cors, cron, emitEndpoint, env, isolation, limits, redis, retry, streams, workbench)",
         "stephost.json field 'cors.origins': must be a non-empty list of origins, got 'x'",
         "stephost.json field 'cors.maxAge': must be a whole number of seconds, got -1",
         "stephost.json field 'emitEndpoint': must be a boolean, got 'yes'",

@@ -1,0 +1,119 @@
+"""The Workbench at /__workbench: its static page, its JSON API and its live WebSocket.
+
+JSON: `api/flows`, `api/logs`, `api/traces`, `api/traces/<traceId>`, `api/dlq` (+ replay),
+`api/workers`. WebSocket `/__workbench/ws`: first `{"type": "hello", "logs": [...]}`, then
+`{"type": "log", "record"}` and `{"type": "trace", "event"}` as they happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, Response, websocket
+
+from stephost.dlq import DeadLetterQueue, summary
+from stephost.http.responses import json_response
+from stephost.registry import Registry
+from stephost.trace import new_trace_id
+from stephost.workbench.flows import flow_graphs
+from stephost.workbench.recorder import WorkbenchClient, WorkbenchRecorder, log_json
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "workbench" / "static"
+STATIC_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+WS_PATH = "/__workbench/ws"
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return json_response(200, body, new_trace_id())
+
+
+def register_workbench(
+    app: Quart,
+    recorder: WorkbenchRecorder,
+    registry: Registry,
+    dlq: DeadLetterQueue,
+    status: Callable[[], list[dict[str, Any]]],
+) -> None:
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return json_response(404, {"error": f"no workbench file {name!r}"}, new_trace_id())
+        response = Response((STATIC_DIR / name).read_bytes(), status=200, content_type=STATIC_FILES[name])
+        response.headers["cache-control"] = "no-cache"
+        return response
+
+    @app.get("/__workbench")
+    @app.get("/__workbench/")
+    async def workbench_page() -> Response:
+        return static("index.html")
+
+    @app.get("/__workbench/static/<name>")
+    async def workbench_static(name: str) -> Response:
+        return static(name)
+
+    @app.get("/__workbench/api/flows")
+    async def workbench_flows() -> Response:
+        return _json({"flows": flow_graphs(registry.steps.values())})
+
+    @app.get("/__workbench/api/logs")
+    async def workbench_logs() -> Response:
+        return _json({"logs": [log_json(r) for r in recorder.logs]})
+
+    @app.get("/__workbench/api/traces")
+    async def workbench_traces() -> Response:
+        return _json({"traces": recorder.recent_traces()})
+
+    @app.get("/__workbench/api/traces/<trace_id>")
+    async def workbench_trace(trace_id: str) -> Response:
+        return _json({"trace": recorder.trace(trace_id)})
+
+    @app.get("/__workbench/api/dlq")
+    async def workbench_dlq() -> Response:
+        return _json({"deadLetters": [summary(d) for d in await dlq.list()]})
+
+    @app.post("/__workbench/api/dlq/<dead_letter_id>/replay")
+    async def workbench_dlq_replay(dead_letter_id: str) -> Response:
+        if not await dlq.replay(dead_letter_id):
+            return json_response(404, {"error": f"no dead letter {dead_letter_id!r}"}, new_trace_id())
+        return _json({"replayed": [dead_letter_id]})
+
+    @app.get("/__workbench/api/workers")
+    async def workbench_workers() -> Response:
+        return _json({"workers": status()})
+
+    async def send_queued(client: WorkbenchClient) -> None:
+        while True:
+            message = await client.queue.get()
+            if message.get("type") == "close":
+                await websocket.close(1001, "stephost is shutting down")
+                return
+            await websocket.send(json.dumps(message, default=str, ensure_ascii=False))
+
+    async def read_until_closed() -> None:
+        while True:
+            await websocket.receive()  # the page sends nothing that matters; this notices it leaving
+
+    @app.websocket(WS_PATH)
+    async def workbench_socket() -> None:
+        await websocket.accept()
+        client = recorder.connect()
+        try:
+            hello = {"type": "hello", "logs": [log_json(r) for r in recorder.logs]}
+            await websocket.send(json.dumps(hello, default=str, ensure_ascii=False))
+            writer = asyncio.ensure_future(send_queued(client))
+            reader = asyncio.ensure_future(read_until_closed())
+            try:
+                await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                reader.cancel()
+                writer.cancel()
+                await asyncio.gather(reader, writer, return_exceptions=True)
+        finally:
+            recorder.drop(client)

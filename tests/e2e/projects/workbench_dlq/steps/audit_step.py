@@ -1,0 +1,7 @@
+config = {
+    "type": "noop",
+    "name": "Audit",
+    "virtualSubscribes": ["job.audited"],
+    "virtualEmits": [],
+    "flows": ["jobs"],
+}

@@ -1,0 +1,179 @@
+"""The Workbench's JSON API and live socket, on real hosts with real TypeScript and Python workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from stephost.testing import HostProcess, wait_for
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.fixture(scope="module")
+def orders_dev() -> Iterator[HostProcess]:
+    with HostProcess(EXAMPLES / "orders", mode="dev") as host:
+        yield host
+
+
+def copy_project(name: str, parent: Path) -> Path:
+    """`dev` writes generated types into the project: it runs on a copy, not on the checked-in fixture."""
+    return Path(shutil.copytree(PROJECTS / name, parent / name, ignore=shutil.ignore_patterns("__pycache__")))
+
+
+@pytest.fixture(scope="module")
+def mixed_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    with HostProcess(copy_project("mixed", tmp_path_factory.mktemp("wb")), mode="dev") as host:
+        yield host
+
+
+def flows(host: HostProcess) -> dict[str, dict[str, Any]]:
+    r = httpx.get(host.url + "/__workbench/api/flows")
+    assert r.status_code == 200
+    return {f["name"]: f for f in r.json()["flows"]}
+
+
+def trace(host: HostProcess, trace_id: str) -> dict[str, Any]:
+    r = httpx.get(f"{host.url}/__workbench/api/traces/{trace_id}")
+    assert r.status_code == 200
+    result: dict[str, Any] = r.json()["trace"]
+    return result
+
+
+def invocations(t: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(e["step"], e["trigger"], e["language"], e["outcome"]) for e in t["events"] if e["kind"] == "invocation"]
+
+
+def test_the_page_and_its_files_are_served_in_dev(orders_dev: HostProcess) -> None:
+    page = httpx.get(orders_dev.url + "/__workbench")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/__workbench/static/app.js" in page.text
+    for name, kind in [("app.js", "text/javascript"), ("app.css", "text/css")]:
+        r = httpx.get(f"{orders_dev.url}/__workbench/static/{name}")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith(kind)
+    assert httpx.get(orders_dev.url + "/__workbench/static/secret.py").status_code == 404
+
+
+def test_the_orders_flow_has_its_steps_and_the_order_created_edge(orders_dev: HostProcess) -> None:
+    graphs = flows(orders_dev)
+    assert set(graphs) >= {"all", "orders"}
+    nodes = {n["name"]: n for n in graphs["all"]["nodes"]}
+    assert set(nodes) == {"CreateOrder", "StoreOrder", "GetOrder", "CountOrders"}
+    assert (nodes["CreateOrder"]["type"], nodes["CreateOrder"]["language"]) == ("api", "typescript")
+    assert (nodes["CreateOrder"]["method"], nodes["CreateOrder"]["path"]) == ("POST", "/orders")
+    assert nodes["CreateOrder"]["bodySchema"]["properties"]["item"]["type"] == "string"
+    assert (nodes["StoreOrder"]["type"], nodes["StoreOrder"]["language"]) == ("event", "python")
+    assert nodes["StoreOrder"]["subscribes"] == ["order.created"]
+    assert nodes["CountOrders"]["type"] == "cron" and nodes["CountOrders"]["cron"]
+    edges = [(e["from"], e["topic"], e["to"], e["virtual"]) for e in graphs["all"]["edges"]]
+    assert edges == [("CreateOrder", "order.created", "StoreOrder", False)]
+
+
+def test_virtual_emits_and_noop_subscribers_are_virtual_edges(tmp_path: Path) -> None:
+    with HostProcess(copy_project("workbench_dlq", tmp_path), mode="dev") as host:
+        graphs = flows(host)
+    edges = {(e["from"], e["topic"], e["to"], e["virtual"], e["label"]) for e in graphs["jobs"]["edges"]}
+    assert edges == {
+        ("QueueJob", "job.queued", "FailOnce", False, "job.queued"),
+        ("QueueJob", "job.audited", "Audit", True, "audit"),
+    }
+    assert {n["name"]: n["type"] for n in graphs["jobs"]["nodes"]}["Audit"] == "noop"
+
+
+def test_a_request_trace_holds_the_api_call_its_emit_and_the_event_step_across_languages(
+    orders_dev: HostProcess,
+) -> None:
+    order = {"item": "book", "quantity": 2, "customer": {"name": "Ada", "email": "ada@example.com"}}
+    r = httpx.post(orders_dev.url + "/orders", json=order)
+    assert r.status_code == 201
+    trace_id = r.headers["x-trace-id"]
+    t = wait_for(lambda: (lambda t: t if len(invocations(t)) == 2 else None)(trace(orders_dev, trace_id)))
+    assert invocations(t) == [
+        ("CreateOrder", "api", "typescript", "ok"),
+        ("StoreOrder", "event", "python", "ok"),
+    ]
+    api_call = next(e for e in t["events"] if e["kind"] == "invocation")
+    assert (api_call["method"], api_call["path"], api_call["status"]) == ("POST", "/orders", 201)
+    assert api_call["durationMs"] >= 0
+    emits = [(e["step"], e["topic"], e["subscribers"]) for e in t["events"] if e["kind"] == "emit"]
+    assert emits == [("CreateOrder", "order.created", ["StoreOrder"])]
+    assert any(e["kind"] == "state" and e["op"] == "set" and e["step"] == "StoreOrder" for e in t["events"])
+    messages = {(log["step"], log["msg"]) for log in t["logs"]}
+    assert {("CreateOrder", "order accepted"), ("StoreOrder", "order stored")} <= messages
+    recent = httpx.get(orders_dev.url + "/__workbench/api/traces").json()["traces"]
+    assert trace_id in [x["traceId"] for x in recent]
+
+
+def test_a_chain_through_typescript_python_and_javascript_is_one_trace(mixed_dev: HostProcess) -> None:
+    r = httpx.post(mixed_dev.url + "/chain", json={"n": 1})
+    assert r.status_code == 202
+    trace_id = r.headers["x-trace-id"]
+    t = wait_for(lambda: (lambda t: t if len(invocations(t)) == 3 else None)(trace(mixed_dev, trace_id)))
+    assert invocations(t) == [
+        ("StartChain", "api", "typescript", "ok"),
+        ("ChainMiddle", "event", "python", "ok"),
+        ("ChainEnd", "event", "javascript", "ok"),
+    ]
+    edges = {(e["from"], e["topic"], e["to"]) for e in flows(mixed_dev)["all"]["edges"]}
+    assert {("StartChain", "chain.started", "ChainMiddle"), ("ChainMiddle", "chain.continued", "ChainEnd")} <= edges
+
+
+def test_a_failed_api_call_is_an_error_in_its_trace(mixed_dev: HostProcess) -> None:
+    r = httpx.get(mixed_dev.url + "/py/boom")
+    assert r.status_code == 500
+    t = trace(mixed_dev, r.headers["x-trace-id"])
+    call = next(e for e in t["events"] if e["kind"] == "invocation")
+    assert call["outcome"] == "error" and call["error"]["code"]
+
+
+async def test_log_lines_reach_a_workbench_websocket_client_live(orders_dev: HostProcess) -> None:
+    async with websockets.connect(orders_dev.url.replace("http", "ws") + "/__workbench/ws") as ws:
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert hello["type"] == "hello"
+        assert any("serving" in log["msg"] for log in hello["logs"])
+        async with httpx.AsyncClient() as client:
+            order = {"item": "pen", "quantity": 1, "customer": {"name": "Bo", "email": "bo@example.com"}}
+            r = await client.post(orders_dev.url + "/orders", json=order)
+        trace_id = r.headers["x-trace-id"]
+        seen: list[dict[str, Any]] = []
+        async with asyncio.timeout(10):
+            while not any(m["type"] == "log" and m["record"]["msg"] == "order stored" for m in seen):
+                seen.append(json.loads(await ws.recv()))
+        logs = [m["record"] for m in seen if m["type"] == "log" and m["record"]["traceId"] == trace_id]
+        assert [x["step"] for x in logs][-1] == "StoreOrder"
+        assert any(m["type"] == "trace" and m["event"]["kind"] == "emit" for m in seen)
+
+
+def test_dead_letters_are_listed_and_replayed_through_the_workbench_api(tmp_path: Path) -> None:
+    with HostProcess(copy_project("workbench_dlq", tmp_path), mode="dev") as host:
+        assert httpx.post(host.url + "/jobs/j1").status_code == 202
+        letters = wait_for(lambda: httpx.get(host.url + "/__workbench/api/dlq").json()["deadLetters"])
+        assert [(d["step"], d["topic"]) for d in letters] == [("FailOnce", "job.queued")]
+        r = httpx.post(f"{host.url}/__workbench/api/dlq/{letters[0]['id']}/replay")
+        assert r.json()["replayed"] == [letters[0]["id"]]
+        wait_for(lambda: not httpx.get(host.url + "/__workbench/api/dlq").json()["deadLetters"])
+        t = wait_for(
+            lambda: (lambda t: t if len(invocations(t)) == 3 else None)(trace(host, letters[0]["traceId"]))
+        )
+        assert [i[3] for i in invocations(t)] == ["ok", "error", "ok"]
+        assert httpx.post(host.url + "/__workbench/api/dlq/nope/replay").status_code == 404
+
+
+def test_start_serves_no_workbench_unless_asked() -> None:
+    with HostProcess(EXAMPLES / "orders", mode="start") as host:
+        assert httpx.get(host.url + "/__workbench").status_code == 404
+        assert httpx.get(host.url + "/__workbench/api/flows").status_code == 404
+    with HostProcess(EXAMPLES / "orders", mode="start", extra_args=["--enable-workbench"]) as host:
+        assert httpx.get(host.url + "/__workbench").status_code == 200
+        assert "orders" in {f["name"] for f in httpx.get(host.url + "/__workbench/api/flows").json()["flows"]}
