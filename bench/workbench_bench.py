@@ -1,0 +1,125 @@
+"""Does an open Workbench slow the api down? req/s of one api step with no Workbench client, and
+with one connected (its WebSocket receiving every log line and trace event, as the page does).
+
+Usage: python bench/workbench_bench.py [--seconds 5] [--rounds 3] [--connections 16]
+
+The api step logs one line per request, so the open Workbench has something to stream. Load
+comes from wrk when it is installed, else from an asyncio httpx client in a separate process.
+Rounds alternate closed/open on the same host; medians are printed with their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+from stephost.testing import HostProcess
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from api_bench import run_wrk  # noqa: E402
+
+STEP = """
+config = {"type": "api", "name": "Ok", "path": "/ok", "method": "GET", "emits": []}
+
+
+async def handler(req, context):
+    context.logger.info("served", {"n": 1})
+    return {"status": 200, "body": {"ok": True}}
+"""
+
+
+def httpx_load(url: str, seconds: float, connections: int) -> float:
+    """req/s from `connections` concurrent loops for `seconds` (run in its own process)."""
+
+    async def run() -> int:
+        done = 0
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections)) as client:
+
+            async def loop() -> None:
+                nonlocal done
+                while time.monotonic() < deadline:
+                    (await client.get(url)).raise_for_status()
+                    done += 1
+
+            await asyncio.gather(*(loop() for _ in range(connections)))
+        return done
+
+    return asyncio.run(run()) / seconds
+
+
+def load(url: str, seconds: int, connections: int) -> float:
+    if shutil.which("wrk"):
+        return run_wrk(url, seconds, connections)["rps"]
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return float(pool.apply(httpx_load, (url, seconds, connections)))
+
+
+async def watching(host: HostProcess, seconds: int, connections: int) -> tuple[float, int]:
+    """req/s while a Workbench client reads everything the host streams; and how many messages it got."""
+    received = 0
+    async with websockets.connect(host.url.replace("http", "ws") + "/__workbench/ws", max_size=None) as ws:
+
+        async def read() -> None:
+            nonlocal received
+            async for _ in ws:
+                received += 1
+
+        reader = asyncio.create_task(read())
+        rps = await asyncio.to_thread(load, host.url + "/ok", seconds, connections)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+    return rps, received
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    project = Path(tempfile.mkdtemp(prefix="stephost-workbench-bench-"))
+    (project / "steps").mkdir()
+    (project / "steps" / "ok_step.py").write_text(STEP)
+    closed: list[float] = []
+    opened: list[float] = []
+    messages: list[int] = []
+    try:
+        extra = ["--enable-workbench", "--storage", "memory", "--log-level", "warn"]
+        with HostProcess(project, extra_args=extra) as host:
+            load(host.url + "/ok", 2, args.connections)  # warm-up
+            for _ in range(args.rounds):
+                closed.append(load(host.url + "/ok", args.seconds, args.connections))
+                rps, got = asyncio.run(watching(host, args.seconds, args.connections))
+                opened.append(rps)
+                messages.append(got)
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+    closed_rps, open_rps = statistics.median(closed), statistics.median(opened)
+    tool = "wrk" if shutil.which("wrk") else "httpx (no wrk)"
+    print(f"\nGET api step that logs a line, c{args.connections}, {args.seconds} s x {args.rounds}, load: {tool}")
+    print(f"{'Workbench':<12} {'req/s':>8}")
+    print(f"{'closed':<12} {closed_rps:>8.0f}")
+    print(f"{'open':<12} {open_rps:>8.0f}   ({statistics.median(messages):.0f} messages streamed per round)")
+    print(f"open/closed: {open_rps / closed_rps:.2f}x (target >= 0.95x)")
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "workbench.json").write_text(
+        json.dumps({"settings": vars(args), "closed": closed, "open": opened, "messages": messages}, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
