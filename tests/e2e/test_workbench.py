@@ -149,7 +149,9 @@ async def test_log_lines_reach_a_workbench_websocket_client_live(orders_dev: Hos
         seen: list[dict[str, Any]] = []
         async with asyncio.timeout(10):
             while not any(m["type"] == "log" and m["record"]["msg"] == "order stored" for m in seen):
-                seen.append(json.loads(await ws.recv()))
+                frame = json.loads(await ws.recv())
+                assert frame["type"] == "batch"  # bursts travel as one frame
+                seen.extend(frame["messages"])
         logs = [m["record"] for m in seen if m["type"] == "log" and m["record"]["traceId"] == trace_id]
         assert [x["step"] for x in logs][-1] == "StoreOrder"
         assert any(m["type"] == "trace" and m["event"]["kind"] == "emit" for m in seen)

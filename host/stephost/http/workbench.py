@@ -35,6 +35,10 @@ def _json(body: dict[str, Any]) -> Response:
     return json_response(200, body, new_trace_id())
 
 
+BATCH_WINDOW_S = 0.1
+MAX_BATCH = 1000
+
+
 def register_workbench(
     app: Quart,
     recorder: WorkbenchRecorder,
@@ -90,11 +94,19 @@ def register_workbench(
 
     async def send_queued(client: WorkbenchClient) -> None:
         while True:
-            message = await client.queue.get()
-            if message.get("type") == "close":
+            batch = [await client.queue.get()]
+            # A busy api makes hundreds of lines a second: gather a burst into one frame, so an
+            # open page costs the host one send per window instead of one per line.
+            await asyncio.sleep(BATCH_WINDOW_S)
+            while len(batch) < MAX_BATCH and not client.queue.empty():
+                batch.append(client.queue.get_nowait())
+            messages = [m for m in batch if m.get("type") != "close"]
+            if messages:
+                frame = {"type": "batch", "messages": messages}
+                await websocket.send(json.dumps(frame, default=str, ensure_ascii=False))
+            if len(messages) < len(batch):
                 await websocket.close(1001, "stephost is shutting down")
                 return
-            await websocket.send(json.dumps(message, default=str, ensure_ascii=False))
 
     async def read_until_closed() -> None:
         while True:

@@ -385,6 +385,13 @@ function connect() {
   };
   ws.onmessage = (m) => {
     const message = JSON.parse(m.data);
+    // The host sends bursts as one batch frame.
+    for (const one of message.type === 'batch' ? message.messages : [message]) handleMessage(one);
+  };
+}
+
+function handleMessage(message) {
+  {
     if (message.type === 'hello') {
       state.logs = [];
       message.logs.forEach(addLog);
@@ -395,7 +402,7 @@ function connect() {
     } else if (message.type === 'trace' && message.event.traceId === state.traceId) {
       renderTrace();
     }
-  };
+  }
 }
 
 function init() {
