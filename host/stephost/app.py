@@ -378,6 +378,29 @@ class Host:
             await new.reject()
             new.state = "noop"
 
+    def swap_stream(
+        self, old: StreamDefinition | None, new: StreamDefinition | None, worker: StepWorker | None
+    ) -> StepWorker | None:
+        """Put stream `new` (served by `worker` when it has canAccess) in `old`'s place, in one go.
+
+        Returns the old stream's worker for the caller to `retire`. A worker of a stream
+        without canAccess has nothing to run: the caller rejects it.
+        """
+        retired = None
+        if old is not None:
+            self._streams.streams.pop(old.name, None)
+            retired = self._stream_workers.pop(old.name, None)
+            if retired is not None:
+                self._all_workers = [w for w in self._all_workers if w is not retired]
+        if new is not None:
+            self._streams.streams[new.name] = new
+            if new.has_can_access and worker is not None:
+                worker.stream_names = sorted(self._streams.streams)
+                self._stream_workers[new.name] = worker
+                self._all_workers.append(worker)
+                worker.accept(_internal_step(new.name, worker, "stream"))
+        return retired
+
     async def retire(self, worker: StepWorker) -> None:
         """A replaced worker finishes what it holds (up to its step's timeout), then stops."""
         timeout = (worker.step.handler_limits.timeout_s if worker.step else None) or DEFAULT_API_TIMEOUT_S

@@ -1,4 +1,6 @@
-"""`stephost dev`: hot reload. A changed step, or a helper module it loaded, gets a fresh worker.
+"""`stephost dev`: hot reload. A changed step, or a helper module it loaded, gets a fresh worker;
+a changed stream file is reloaded too (a new or removed stream restarts every step worker,
+whose `ctx.streams` are built from the stream names they were welcomed with).
 
 The new worker is started beside the old one and must load and pass the config checks
 before anything changes; then the swap happens in one step of the event loop (registry,
@@ -28,6 +30,8 @@ from stephost.config import StepDefinition, parse_step_config
 from stephost.discovery import discover
 from stephost.logs import host_record
 from stephost.registry import build_registry
+from stephost.streams.config import parse_stream_config
+from stephost.streams.service import StreamDefinition
 from stephost.workers.hello import LoadFailed
 from stephost.workers.supervisor import StepWorker
 
@@ -84,18 +88,21 @@ class DevReloader:
 
     async def _apply(self, changed: set[Path]) -> list[Outcome]:
         host = self._host
-        step_files = {f.resolve() for f in discover(host.project).steps}
+        found = discover(host.project)
+        started = time.monotonic()
+        outcomes, retired, names_changed = await self._apply_streams(changed, {f.resolve() for f in found.streams})
+        step_files = {f.resolve() for f in found.steps}
         running = {w.file.resolve(): w for w in host.step_workers()}
         affected = {p for p in changed if p in step_files or p in running}
         affected |= {file for file, worker in running.items() if any(_loaded(worker, p) for p in changed)}
-        started = time.monotonic()
+        if names_changed:
+            # A step's `ctx.streams` is built from the stream names its worker was welcomed with.
+            affected |= set(running)
         # New workers load side by side; then each is swapped in, one after the other, so
         # every swap sees the registry the previous one left.
         prepared = await asyncio.gather(
             *(self._prepare(file, running.get(file)) for file in sorted(affected) if file in step_files)
         )
-        outcomes: list[Outcome] = []
-        retired: list[StepWorker] = []
         for item in prepared:
             if isinstance(item, Outcome):
                 outcomes.append(item)
@@ -120,6 +127,50 @@ class DevReloader:
         # The old workers finish what they hold (in-flight requests) and stop.
         await asyncio.gather(*(host.retire(w) for w in retired))
         return outcomes
+
+    async def _apply_streams(
+        self, changed: set[Path], stream_files: set[Path]
+    ) -> tuple[list[Outcome], list[StepWorker], bool]:
+        """Reload changed stream files; returns what happened, workers to retire, and whether
+        the set of stream names changed (then every step worker needs the new list)."""
+        host = self._host
+        known = {(host.project / d.file).resolve(): d for d in host.streams.values()}
+        names_before = set(host.streams)
+        outcomes: list[Outcome] = []
+        retired: list[StepWorker] = []
+        for file in sorted(p for p in changed if p in stream_files or p in known):
+            old = known.get(file)
+            if file not in stream_files:
+                assert old is not None
+                gone = host.swap_stream(old, None, None)
+                retired += [gone] if gone else []
+                outcomes.append(Outcome(old.file, f"removed stream {old.name!r}: {old.file} is gone", True))
+                continue
+            worker = host.new_worker(file)
+            hello = await host.load_worker(worker)
+            if isinstance(hello, LoadFailed):
+                await worker.reject()
+                outcomes.append(Outcome(worker.rel_file, f"{worker.rel_file} did not load, the last good version "
+                                        f"keeps serving: {hello.message}", False))  # fmt: skip
+                continue
+            parsed = parse_stream_config(hello.config, file=worker.rel_file, functions=hello.functions)
+            clash = isinstance(parsed, StreamDefinition) and parsed.name in host.streams and parsed.name != (
+                old.name if old else None
+            )
+            if isinstance(parsed, list) or clash:
+                await worker.reject()
+                why = "; ".join(map(str, parsed)) if isinstance(parsed, list) else "its name is taken by another stream"
+                outcomes.append(Outcome(worker.rel_file, f"{worker.rel_file} is not a valid stream, the last good "
+                                        f"version keeps serving: {why}", False))  # fmt: skip
+                continue
+            assert isinstance(parsed, StreamDefinition)
+            gone = host.swap_stream(old, parsed, worker)
+            retired += [gone] if gone else []
+            if not parsed.has_can_access:
+                await worker.reject()  # nothing to run: the stream is only its config
+            verb = "reloaded" if old is not None else "added"
+            outcomes.append(Outcome(worker.rel_file, f"{verb} stream {parsed.name!r} from {worker.rel_file}", True))
+        return outcomes, retired, set(host.streams) != names_before
 
     async def _prepare(self, file: Path, old: StepWorker | None) -> Prepared | Outcome:
         """Start and load a new worker for `file`; an Outcome when it cannot replace the old one."""

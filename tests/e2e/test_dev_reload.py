@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stephost.streams.client import StreamClient
 from stephost.testing import HostProcess, wait_for
 
 MIXED = Path(__file__).parent / "projects" / "mixed"
@@ -138,3 +139,46 @@ def test_start_does_not_watch(project: Path) -> None:
         time.sleep(1.5)  # dev would have reloaded by now; start serves what it loaded
         assert greeting(host, "py") == "hello ann"
         assert host.worker_pids()["PyHello"] == pid
+
+
+CHAT = Path(__file__).parent / "projects" / "chat"
+BOARD_STREAM = """export const config = {
+  name: 'board',
+  schema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+  baseConfig: { storageType: 'default' },
+}
+"""
+POST_NOTE = """export const config = {
+  type: 'api', name: 'PostNote', path: '/board/:group/:id', method: 'PUT', emits: [],
+}
+
+export const handler = async (req: any, ctx: any) => {
+  const item = await ctx.streams.board.set(req.pathParams.group, req.pathParams.id, { text: req.body.text })
+  return { status: 200, body: item }
+}
+"""
+
+
+async def test_a_stream_file_added_or_deleted_in_dev_comes_and_goes_for_steps_and_clients(tmp_path: Path) -> None:
+    project = tmp_path / "chat"
+    shutil.copytree(CHAT, project, ignore=shutil.ignore_patterns("__pycache__", ".stephost"))
+    with HostProcess(project, mode="dev", extra_args=["--log-format", "json"]) as host:
+        (project / "steps" / "board.stream.ts").write_text(BOARD_STREAM)
+        (project / "steps" / "post_note.step.ts").write_text(POST_NOTE)
+
+        def put(text: str) -> httpx.Response:
+            return httpx.put(host.url + "/board/lobby/n1", json={"text": text}, timeout=30)
+
+        wait_for(lambda: put("first").status_code == 200, timeout_s=60)
+        assert host_says(host, "added stream 'board' from steps/board.stream.ts")
+        async with StreamClient(host.url.replace("http", "ws") + "/") as client:
+            assert await (await client.subscribe_group("board", "lobby")).sync() == [{"text": "first", "id": "n1"}]
+        # the project's other steps kept working through the reload of every step worker
+        r = httpx.post(host.url + "/rooms/r1/messages", json={"id": "m1", "text": "hi", "author": "ada"}, timeout=30)
+        assert r.status_code == 200
+        (project / "steps" / "board.stream.ts").unlink()
+        wait_for(lambda: host_says(host, "removed stream 'board': steps/board.stream.ts is gone"), timeout_s=60)
+        assert put("second").status_code == 500
+        assert any(
+            r.get("code") == "STREAM_NOT_FOUND" or "STREAM_NOT_FOUND" in r.get("msg", "") for r in host.log_records()
+        )
