@@ -10,18 +10,13 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
 
 from stephost.bus.base import Delivery, DeliveryDeferred, Failure
 from stephost.bus.dispatcher import Dispatcher, Subscription
@@ -30,14 +25,15 @@ from stephost.cron.scheduler import CronScheduler
 from stephost.ctx import CtxService
 from stephost.discovery import discover
 from stephost.dlq import DeadLetterQueue
-from stephost.errors import ConfigProblem, InvocationFailed, PortInUse, WorkerUnavailable
-from stephost.http.app import HttpSettings, create_app
-from stephost.http.in_flight import InFlightRequests
+from stephost.errors import ConfigProblem, InvocationFailed, WorkerUnavailable
+from stephost.host_settings import DEFAULT_API_TIMEOUT_S, HostSettings
+from stephost.http.app import create_app
+from stephost.http.server import serve_http
 from stephost.logs import host_record
 from stephost.openapi import project_info
 from stephost.registry import Registry, build_registry
 from stephost.reload import DevReloader
-from stephost.settings import ProjectSettings, load_project_settings
+from stephost.settings import load_project_settings
 from stephost.storage import choose_storage, open_storage
 from stephost.streams.access import StreamAccess
 from stephost.streams.config import parse_stream_config
@@ -47,75 +43,17 @@ from stephost.trace import new_trace_id
 from stephost.typegen.writer import write_types
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
-from stephost.workers.environment import DotEnvError, worker_environment
 from stephost.workers.hello import Hello, LoadFailed
-from stephost.workers.isolation import check as isolation_check
-from stephost.workers.isolation import command_prefix as isolation_prefix
 from stephost.workers.launch import language_of
+from stephost.workers.preparation import prepare_launch
 from stephost.workers.rpc_server import WorkerRpcServer
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.supervisor import UNHEALTHY_RETRY_S, StepWorker
 
 # Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
-DEFAULT_API_TIMEOUT_S = 30.0
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
-GRACEFUL_TIMEOUT_S = 5.0  # what requests in flight get to finish when the host stops
-STOP_AFTER_IDLE_S = 0.5  # then what the HTTP server gets to wind down its connections
-
-
-@dataclass(frozen=True)
-class HostSettings:
-    """What the command line asked for; None means: as the project's stephost.json says."""
-
-    project: Path
-    port: int = 3000
-    bind: str = "0.0.0.0"
-    mode: str = "dev"  # dev | start
-    body_limit: int | None = None
-    emit_endpoint: bool | None = None
-    admin_api: bool | None = None
-    workbench: bool | None = None
-    cors_origins: tuple[str, ...] | None = None
-    cors_enabled: bool | None = None
-    # Where the embedded default keeps its files; `<project>/.stephost` unless given.
-    data_dir: Path | None = None
-    # "sqlite" or "memory"; None: Redis if a URL is configured anywhere, else SQLite (storage.py).
-    storage: str | None = None
-    redis_url: str | None = None
-    redis_prefix: str | None = None
-
-    @property
-    def resolved_data_dir(self) -> Path:
-        return self.data_dir or self.project / ".stephost"
-
-    def http_settings(self, project: ProjectSettings) -> HttpSettings:
-        cors = project.cors
-        if self.cors_origins:
-            cors = replace(cors, enabled=True, origins=self.cors_origins)
-        if self.cors_enabled is not None:
-            cors = replace(cors, enabled=self.cors_enabled)
-        emit = self.emit_endpoint if self.emit_endpoint is not None else project.emit_endpoint
-        return HttpSettings(
-            dev=self.mode == "dev",
-            body_limit=self.body_limit or project.body_limit,
-            cors=cors,
-            emit_endpoint=emit if emit is not None else self.mode == "dev",
-            admin_api=self.admin_api if self.admin_api is not None else self.mode == "dev",
-            stream_client_max_pending=project.stream_max_pending,
-            api_timeout_s=project.default_timeout_s or DEFAULT_API_TIMEOUT_S,
-        )
-
-
-def check_port_free(bind: str, port: int) -> None:
-    """Fail before any worker starts when the port is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((bind, port))
-        except OSError as exc:
-            raise PortInUse(f"port {port} on {bind} is already in use ({exc.strerror})") from exc
 
 
 class Host:
@@ -175,32 +113,15 @@ class Host:
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
         self._sandbox, sandbox_note = CgroupSandbox.detect()
         self.log(host_record("info", sandbox_note))
-        isolation = self.project_settings.isolation
-        prefix: tuple[str, ...] = ()
-        # With a read-only file system, the project and this scratch directory (their TMPDIR) stay writable.
-        scratch = Path(self._socket_dir) / "scratch"
-        writable = (self.project, scratch)
-        if isolation.requested:
-            scratch.mkdir(exist_ok=True)
-            scratch.chmod(0o1777)  # like /tmp: workers may run as another user
-            refused = isolation_check(isolation, {language_of(f) for f in [*found.steps, *found.streams]}, writable)
-            for reason in refused:
-                problems.append(ConfigProblem("stephost.json", None, "isolation", reason))
-            if refused:
-                self.log(host_record("warn", "isolation requested but unavailable; workers run without it"))
-            else:
-                prefix = isolation_prefix(isolation, writable)
-                self.log(host_record("info", f"worker isolation active: {' '.join(prefix)}"))
-                # A worker under another user must still reach the socket (its secret is what guards it).
-                os.chmod(self._socket_dir, 0o711)
-        try:
-            base_env = worker_environment(self.project, self.project_settings.env_allow)
-        except DotEnvError as exc:
-            problems.append(ConfigProblem(".env", None, None, str(exc)))
-            base_env = worker_environment(self.project / ".no-dotenv", self.project_settings.env_allow)
-        if isolation.read_only_fs:
-            base_env["TMPDIR"] = str(scratch)
-        self._worker_env, self._worker_prefix = base_env, prefix
+        launch = prepare_launch(
+            self.project,
+            self.project_settings,
+            Path(self._socket_dir),
+            {language_of(f) for f in [*found.steps, *found.streams]},
+            self.log,
+        )
+        problems += launch.problems
+        self._worker_env, self._worker_prefix = launch.env, launch.prefix
         workers = [self.new_worker(f) for f in files]
         self._all_workers = workers
         started = time.monotonic()
@@ -548,36 +469,8 @@ class Host:
             api_info=project_info(self.project),
             workbench=self.workbench,
         )
-        config = HypercornConfig()
-        config.bind = [f"{self.settings.bind}:{self.settings.port}"]
-        config.accesslog = None
-        config.errorlog = None
-        config.graceful_timeout = GRACEFUL_TIMEOUT_S
-        # WebSocket keep-alive: dead stream clients are noticed and dropped.
-        config.websocket_ping_interval = 20.0
-
-        ready_event = asyncio.Event()
-        stopping = asyncio.Event()
-        in_flight = InFlightRequests(app)
-
-        async def shutdown_trigger() -> None:
-            ready_event.set()
-            await shutdown()
-            stopping.set()
-
-        async def announce() -> None:
-            await ready_event.wait()
-            self.log(
-                host_record(
-                    "info",
-                    f"stephost {self.settings.mode} serving {len(self.registry.routes)} route(s) "
-                    f"on http://{self.settings.bind}:{self.settings.port}",
-                )
-            )
-
-        announcer = asyncio.create_task(announce())
-        server = asyncio.create_task(serve(in_flight, config, shutdown_trigger=shutdown_trigger))
-        stop_requested = asyncio.create_task(stopping.wait())
+        announce = f"stephost {self.settings.mode} serving {len(self.registry.routes)} route(s) on "
+        announce += f"http://{self.settings.bind}:{self.settings.port}"
         stop_watching = asyncio.Event()
         if self.settings.mode == "dev":
             self.write_types()
@@ -587,34 +480,25 @@ class Host:
             else None
         )
         try:
-            await asyncio.wait({server, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
-            if server.done():
-                await server  # it stopped on its own: raise what stopped it
-            else:
-                await self._stop_serving(server, in_flight)
+            await serve_http(
+                app,
+                self.settings.bind,
+                self.settings.port,
+                shutdown,
+                on_ready=lambda: self.log(host_record("info", announce)),
+                before_stop=self._close_live_clients,
+            )
         finally:
-            announcer.cancel()
-            stop_requested.cancel()
             stop_watching.set()
             if watcher is not None:
                 await asyncio.gather(watcher, return_exceptions=True)
             await self.close()
 
-    async def _stop_serving(self, server: asyncio.Task[None], in_flight: InFlightRequests) -> None:
-        """Let requests in flight finish (up to the graceful timeout), close stream clients, then stop.
-
-        Hypercorn alone would also wait for idle WebSocket keep-alive tasks, up to the
-        whole graceful timeout, though nothing is left to do.
-        """
+    def _close_live_clients(self) -> None:
+        """Stream and Workbench sockets are told the host is going away (close 1001)."""
         self._streams.hub.close_all(GOING_AWAY_CLOSE_CODE, "stephost is shutting down")
         if self.workbench is not None:
             self.workbench.close_clients()
-        await in_flight.wait_idle(GRACEFUL_TIMEOUT_S)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(STOP_AFTER_IDLE_S):
-                await asyncio.shield(server)
-        server.cancel()
-        await asyncio.gather(server, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop in order: cron, bus, workers (drained), the rpc socket. Each stage logs a line."""

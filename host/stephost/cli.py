@@ -8,9 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
-from stephost.app import Host, HostSettings, check_port_free
+from stephost.app import Host
 from stephost.dlq_cli import run_dlq_command
 from stephost.errors import PortInUse, StorageUnavailable
+from stephost.host_settings import HostSettings, check_port_free
 from stephost.logs import ConsoleLogSink, host_record, route_host_logging
 from stephost.openapi.command import run_openapi_command
 from stephost.scaffold import TEMPLATES

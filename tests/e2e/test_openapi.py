@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import psutil
 
-from stephost.app import Host, HostSettings
+from stephost.app import Host
+from stephost.host_settings import HostSettings
 from stephost.testing import HostProcess
 from tests.unit.host.openapi_support import body_schema, operations, response_schema, valid
 

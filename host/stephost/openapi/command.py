@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stephost.app import Host, HostSettings
+from stephost.app import Host
 from stephost.errors import ConfigProblem
+from stephost.host_settings import HostSettings
 from stephost.logs import ConsoleLogSink, host_record, route_host_logging
 from stephost.openapi.document import openapi_document, project_info
 from stephost.types import LogSink

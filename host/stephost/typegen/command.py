@@ -6,7 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from stephost.app import Host, HostSettings
+from stephost.app import Host
+from stephost.host_settings import HostSettings
 from stephost.logs import ConsoleLogSink, host_record
 from stephost.typegen.writer import write_types
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stephost.app import HostSettings
+from stephost.host_settings import HostSettings
 from stephost.settings import DEFAULT_BODY_LIMIT, load_project_settings
 
 
