@@ -468,6 +468,7 @@ class Host:
             stream_access=access,
             api_info=project_info(self.project),
             workbench=self.workbench,
+            state=self._state,
         )
         announce = f"stephost {self.settings.mode} serving {len(self.registry.routes)} route(s) on "
         announce += f"http://{self.settings.bind}:{self.settings.port}"

@@ -65,11 +65,39 @@ async def test_a_state_group_is_its_hash_and_its_order_key_and_nothing_else(link
     await store.set("g", "b", 2)
     await store.set("other:g", "a", 3)
     await store.delete("g", "b")
-    expected = [("state", "g"), ("state_order", "g"), ("state", "other:g"), ("state_order", "other:g")]
+    expected = [
+        ("state", "g"),
+        ("state_order", "g"),
+        ("state", "other:g"),
+        ("state_order", "other:g"),
+        ("state_groups",),
+    ]
     assert sorted(await keys_under(link.prefix)) == sorted(link.key(*parts) for parts in expected)
+    assert await link.client.smembers(link.key("state_groups")) == {"g", "other:g"}
     await store.clear("g")
     await store.delete("other:g", "a")
     assert await keys_under(link.prefix) == []
+
+
+async def test_groups_written_before_the_group_index_existed_are_listed(link: RedisLink) -> None:
+    # as an older stephost left them: the hash and its order, no `state_groups` entry
+    for group in ["old", "old:1"]:
+        await link.client.hset(link.key("state", group), "k", "1")
+        await link.client.zadd(link.key("state_order", group), {"k": 1})
+    store = RedisStateStore(link)
+    assert await store.groups() == ["old", "old:1"]
+    await store.delete("old", "k")
+    assert await store.groups() == ["old:1"]
+    assert await RedisStateStore(link).groups() == ["old:1"]
+
+
+async def test_group_listing_does_not_scan_once_the_index_is_built(link: RedisLink) -> None:
+    store = RedisStateStore(link)
+    await store.set("g", "k", 1)
+    assert await store.groups() == ["g"]
+    await link.client.hset(link.key("state", "stray"), "k", "1")  # not written through a store
+    assert await store.groups() == ["g"]
+    await link.client.delete(link.key("state", "stray"))
 
 
 async def test_a_stream_group_is_its_hash_and_its_order_key_with_the_stream_name_escaped(link: RedisLink) -> None:

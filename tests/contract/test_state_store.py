@@ -81,3 +81,54 @@ async def test_unicode_and_large_values_round_trip(store: StateStore) -> None:
     value = {"text": "żółć ✓ 🚀", "blob": "x" * 200_000, "n": 2**53 - 1}
     await store.set("g", "k", value)
     assert await store.get("g", "k") == value
+
+
+async def test_an_empty_store_has_no_groups(store: StateStore) -> None:
+    assert await store.groups() == []
+
+
+async def test_groups_lists_every_group_with_a_key_sorted(store: StateStore) -> None:
+    for group in ["users", "user:1", "b", "user", "a/b", "żółw"]:
+        await store.set(group, "k", 1)
+    await store.set("b", "k2", 2)
+    assert await store.groups() == sorted(["users", "user:1", "b", "user", "a/b", "żółw"])
+
+
+async def test_a_group_leaves_the_list_when_its_last_key_is_deleted(store: StateStore) -> None:
+    await store.set("user", "1", "a")
+    await store.set("user", "2", "b")
+    await store.set("users", "1", "c")
+    await store.delete("user", "1")
+    assert await store.groups() == ["user", "users"]
+    await store.delete("user", "2")
+    assert await store.groups() == ["users"]
+    await store.delete("user", "2")
+    assert await store.groups() == ["users"]
+
+
+async def test_a_cleared_group_leaves_the_list_and_its_neighbours_stay(store: StateStore) -> None:
+    for group in ["user", "users", "user:1"]:
+        await store.set(group, "k", group)
+    await store.clear("user")
+    assert await store.groups() == ["user:1", "users"]
+    await store.clear("user:1")
+    await store.clear("nothing-here")
+    assert await store.groups() == ["users"]
+    await store.set("user", "k", "again")
+    assert await store.groups() == ["user", "users"]
+
+
+async def test_items_gives_keys_and_values_in_insertion_order(store: StateStore) -> None:
+    for key in ["c", "a", "b"]:
+        await store.set("g", key, {"v": key})
+    await store.set("g", "a", 0)
+    await store.set("g:x", "z", "other group")
+    assert await store.items("g") == [("c", {"v": "c"}), ("a", 0), ("b", {"v": "b"})]
+    assert await store.items("missing") == []
+
+
+async def test_an_item_returned_cannot_change_the_stored_one(store: StateStore) -> None:
+    await store.set("g", "k", {"list": [1]})
+    [(_, got)] = await store.items("g")
+    got["list"].append(2)
+    assert await store.items("g") == [("k", {"list": [1]})]

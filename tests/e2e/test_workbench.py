@@ -153,8 +153,31 @@ async def test_log_lines_reach_a_workbench_websocket_client_live(orders_dev: Hos
                 assert frame["type"] == "batch"  # bursts travel as one frame
                 seen.extend(frame["messages"])
         logs = [m["record"] for m in seen if m["type"] == "log" and m["record"]["traceId"] == trace_id]
-        assert [x["step"] for x in logs][-1] == "StoreOrder"
+        # both steps' lines of the trace, in whatever order their two workers' lines arrived
+        assert {x["step"] for x in logs} >= {"CreateOrder", "StoreOrder"}
         assert any(m["type"] == "trace" and m["event"]["kind"] == "emit" for m in seen)
+
+
+def test_the_state_api_lists_groups_and_a_groups_keys_and_values_in_insertion_order(mixed_dev: HostProcess) -> None:
+    for key, value in [("zeta", {"n": [1, 2]}), ("alpha", 0), ("zeta", {"n": [3]})]:
+        assert httpx.post(mixed_dev.url + "/nested", json={"key": key, "value": value}).status_code == 200
+
+    def groups() -> list[str]:
+        r = httpx.get(mixed_dev.url + "/__workbench/api/state")
+        assert r.status_code == 200
+        names: list[str] = r.json()["groups"]
+        assert names == sorted(names)
+        return names
+
+    assert "nested" in groups()
+    wait_for(lambda: "ticks" in groups())  # the every-second cron's own group
+    r = httpx.get(mixed_dev.url + "/__workbench/api/state/nested")
+    assert r.status_code == 200
+    assert r.json()["group"] == "nested"
+    assert r.json()["items"] == [{"key": "zeta", "value": {"n": [3]}}, {"key": "alpha", "value": 0}]
+    for name in ["nothing-here", "a%2Fb", "a:b"]:
+        r = httpx.get(f"{mixed_dev.url}/__workbench/api/state/{name}")
+        assert (r.status_code, r.json()["items"]) == (200, [])
 
 
 def test_dead_letters_are_listed_and_replayed_through_the_workbench_api(tmp_path: Path) -> None:

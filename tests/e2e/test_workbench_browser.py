@@ -88,6 +88,17 @@ def test_the_page_draws_the_flow_sends_an_order_and_opens_its_trace(page: Page) 
         expect(page.locator("#worker-rows tr.worker").filter(has_text="CreateOrder")).to_have_count(1)
         page.screenshot(path=str(SHOTS / "workers.png"), full_page=True)
 
+        page.click('#tabs button[data-tab="state"]')
+        group = page.locator('#state-groups li.state-group[data-group="orders"]')
+        expect(group).to_have_count(1)
+        group.click()
+        expect(page.locator("#state-title")).to_have_text("orders · 1 key(s)")
+        item = page.locator("#state-rows tr.state-item")
+        expect(item).to_have_count(1)
+        expect(item.locator("td.json")).to_contain_text('"item": "lamp"')
+        expect(item.locator("td.json")).to_contain_text('"email": "ada@example.com"')
+        page.screenshot(path=str(SHOTS / "state.png"), full_page=True)
+
 
 def test_a_dead_letter_is_replayed_from_the_page(page: Page, tmp_path: Path) -> None:
     # `dev` writes generated types into the project: it runs on a copy of the fixture

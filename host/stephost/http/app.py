@@ -23,6 +23,7 @@ from stephost.http.workbench import register_workbench
 from stephost.openapi import ApiInfo, openapi_document
 from stephost.registry import Registry
 from stephost.settings import CorsSettings
+from stephost.state.base import StateStore
 from stephost.streams.access import StreamAccess
 from stephost.streams.service import StreamService
 from stephost.trace import new_trace_id
@@ -64,8 +65,12 @@ def create_app(
     stream_access: StreamAccess,
     api_info: ApiInfo | None = None,
     workbench: WorkbenchRecorder | None = None,
+    state: StateStore | None = None,
 ) -> Quart:
-    """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker."""
+    """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker.
+
+    `state` is only read, by the Workbench's state browser.
+    """
     app = Quart("stephost")
     app.config["MAX_CONTENT_LENGTH"] = settings.body_limit
 
@@ -107,7 +112,7 @@ def create_app(
         register_dlq_routes(app, dlq)
     if workbench is not None:
         # Before the stream socket: its `/<path:path>` would otherwise be a candidate for /__workbench/ws.
-        register_workbench(app, workbench, registry, dlq, status)
+        register_workbench(app, workbench, registry, dlq, status, state)
     register_stream_socket(app, streams, stream_access, max_pending=settings.stream_client_max_pending)
 
     async def builtin_emit(trace_id: str) -> Response:

@@ -1,7 +1,8 @@
 """The Workbench at /__workbench: its static page, its JSON API and its live WebSocket.
 
 JSON: `api/flows`, `api/logs`, `api/traces`, `api/traces/<traceId>`, `api/dlq` (+ replay),
-`api/workers`. WebSocket `/__workbench/ws`: first `{"type": "hello", "logs": [...]}`, then
+`api/workers`, `api/state` (the groups) and `api/state/<group>` (its keys and values).
+WebSocket `/__workbench/ws`: first `{"type": "hello", "logs": [...]}`, then
 `{"type": "log", "record"}` and `{"type": "trace", "event"}` as they happen.
 """
 
@@ -18,6 +19,7 @@ from quart import Quart, Response, websocket
 from stephost.dlq import DeadLetterQueue, summary
 from stephost.http.responses import json_response
 from stephost.registry import Registry
+from stephost.state.base import StateStore
 from stephost.trace import new_trace_id
 from stephost.workbench.flows import flow_graphs
 from stephost.workbench.recorder import WorkbenchClient, WorkbenchRecorder, log_json
@@ -45,6 +47,7 @@ def register_workbench(
     registry: Registry,
     dlq: DeadLetterQueue,
     status: Callable[[], list[dict[str, Any]]],
+    state: StateStore | None = None,
 ) -> None:
     def static(name: str) -> Response:
         if name not in STATIC_FILES:
@@ -91,6 +94,23 @@ def register_workbench(
     @app.get("/__workbench/api/workers")
     async def workbench_workers() -> Response:
         return _json({"workers": status()})
+
+    def no_state() -> Response:
+        return json_response(404, {"error": "this host gives the Workbench no state store"}, new_trace_id())
+
+    @app.get("/__workbench/api/state")
+    async def workbench_state_groups() -> Response:
+        if state is None:
+            return no_state()
+        return _json({"groups": await state.groups()})
+
+    # `path:` so a group name holding '/' (sent as %2F or as it is) still reaches here whole.
+    @app.get("/__workbench/api/state/<path:group>")
+    async def workbench_state_group(group: str) -> Response:
+        if state is None:
+            return no_state()
+        items = [{"key": key, "value": value} for key, value in await state.items(group)]
+        return _json({"group": group, "items": items})
 
     async def send_queued(client: WorkbenchClient) -> None:
         while True:

@@ -22,6 +22,12 @@ class StateStore(Protocol):
     async def get_group(self, group: str) -> list[JsonValue]:
         """Every value of the group, in insertion order."""
 
+    async def items(self, group: str) -> list[tuple[str, JsonValue]]:
+        """Every (key, value) of the group, in insertion order: `get_group` with the keys."""
+
+    async def groups(self) -> list[str]:
+        """Every group that holds at least one key, sorted."""
+
     async def clear(self, group: str) -> None:
         """Remove every key of the group."""
 

@@ -30,6 +30,13 @@ class MemoryStateStore:
     async def get_group(self, group: str) -> list[Any]:
         return copy.deepcopy(list(self._groups.get(group, {}).values()))
 
+    async def items(self, group: str) -> list[tuple[str, Any]]:
+        return copy.deepcopy(list(self._groups.get(group, {}).items()))
+
+    async def groups(self) -> list[str]:
+        # delete and clear drop a group once it is empty, so every group here holds a key
+        return sorted(self._groups)
+
     async def clear(self, group: str) -> None:
         self._groups.pop(group, None)
 

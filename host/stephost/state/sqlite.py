@@ -59,6 +59,14 @@ class SqliteStateStore:
         rows = self._conn.execute("SELECT value FROM state WHERE grp = ? ORDER BY id", (group,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    async def items(self, group: str) -> list[tuple[str, Any]]:
+        rows = self._conn.execute("SELECT key, value FROM state WHERE grp = ? ORDER BY id", (group,)).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    async def groups(self) -> list[str]:
+        # The UNIQUE (grp, key) index serves this; BINARY order on UTF-8 is code point order, as sorted() gives.
+        return [r[0] for r in self._conn.execute("SELECT DISTINCT grp FROM state ORDER BY grp")]
+
     async def clear(self, group: str) -> None:
         self._conn.execute("DELETE FROM state WHERE grp = ?", (group,))
 

@@ -8,7 +8,7 @@ const MAX_LOGS = 2000;
 const SVG = 'http://www.w3.org/2000/svg';
 
 const $ = (id) => document.getElementById(id);
-const state = { flows: [], logs: [], steps: new Set(), traceId: null, renderQueued: false };
+const state = { flows: [], logs: [], steps: new Set(), traceId: null, renderQueued: false, stateGroup: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -49,6 +49,7 @@ function showTab(name) {
   for (const s of document.querySelectorAll('.tab')) s.classList.toggle('active', s.id === 'tab-' + name);
   if (name === 'dlq') loadDlq();
   if (name === 'workers') loadWorkers();
+  if (name === 'state') loadStateGroups();
 }
 
 // ------------------------------------------------------------------ flows
@@ -374,6 +375,35 @@ async function loadWorkers() {
     el('td', {}, w.in_flight), el('td', { class: 'msg' }, w.last_error || ''))));
 }
 
+// ------------------------------------------------------------------ state
+
+async function loadStateGroups() {
+  const groups = (await getJson(API + '/state')).groups;
+  if (!groups.includes(state.stateGroup)) state.stateGroup = null;
+  $('state-groups').replaceChildren(...groups.map((g) => el('li', {
+    class: 'state-group' + (g === state.stateGroup ? ' active' : ''), 'data-group': g, onclick: () => openStateGroup(g),
+  }, g)));
+  $('state-note').textContent = groups.length ? `${groups.length} group(s)` : 'no state yet';
+  await renderStateGroup();
+}
+
+async function openStateGroup(group) {
+  state.stateGroup = group;
+  for (const li of document.querySelectorAll('#state-groups li')) li.classList.toggle('active', li.dataset.group === group);
+  await renderStateGroup();
+}
+
+async function renderStateGroup() {
+  const group = state.stateGroup;
+  $('state-title').textContent = group ?? 'pick a group';
+  if (group === null) { $('state-rows').replaceChildren(); return; }
+  const items = (await getJson(`${API}/state/${encodeURIComponent(group)}`)).items;
+  if (group !== state.stateGroup) return;  // another group was picked while this one loaded
+  $('state-title').textContent = `${group} · ${items.length} key(s)`;
+  $('state-rows').replaceChildren(...items.map((x) => el('tr', { class: 'state-item', 'data-key': x.key },
+    el('td', { class: 'msg' }, x.key), el('td', { class: 'json' }, JSON.stringify(x.value, null, 2)))));
+}
+
 // ------------------------------------------------------------------ live socket
 
 function connect() {
@@ -415,6 +445,7 @@ function init() {
   $('trace-recent-load').onclick = loadRecentTraces;
   $('dlq-refresh').onclick = loadDlq;
   $('workers-refresh').onclick = loadWorkers;
+  $('state-refresh').onclick = loadStateGroups;
   $('ep-select').onchange = buildForm;
   $('ep-form').onsubmit = sendRequest;
   loadFlows();
