@@ -110,14 +110,16 @@ class DevReloader:
                 outcomes.append(await self._install(item))
                 if item.old is not None:
                     retired.append(item.old)
-        for file in sorted(affected - step_files):
-            old = running[file]
-            others = [s for s in host.registry.steps.values() if s.file != old.rel_file]
-            registry, _ = build_registry(others)
-            name = old.name
+        # Deleted step files: with a worker, or a noop step (in the registry, no worker).
+        idle = {(host.project / s.file).resolve(): s for s in host.registry.steps.values() if s.type == "noop"}
+        for file in sorted((affected | (changed & set(idle))) - step_files):
+            old = running.get(file)
+            rel = old.rel_file if old is not None else idle[file].file
+            name = old.name if old is not None else idle[file].name
+            registry, _ = build_registry([s for s in host.registry.steps.values() if s.file != rel])
             await host.swap_step(old, None, None, registry)
-            retired.append(old)
-            outcomes.append(Outcome(old.rel_file, f"removed step {name!r}: {old.rel_file} is gone", True))
+            retired += [old] if old is not None else []
+            outcomes.append(Outcome(rel, f"removed step {name!r}: {rel} is gone", True))
         if any(o.ok for o in outcomes):
             host.write_types()
         took = time.monotonic() - started

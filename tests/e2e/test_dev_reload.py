@@ -123,6 +123,22 @@ def test_a_new_step_file_appears_and_a_deleted_one_disappears(host: HostProcess,
     wait_for(lambda: "Late" not in host.worker_pids() and not _alive(late_pid))
 
 
+def test_a_noop_step_file_comes_and_goes_in_the_registry(host: HostProcess, project: Path) -> None:
+    def nodes() -> set[str]:
+        flows = httpx.get(host.url + "/__workbench/api/flows", timeout=30).json()["flows"]
+        return {n["name"] for n in next(f for f in flows if f["name"] == "all")["nodes"]}
+
+    noop = project / "steps" / "manual_review.step.ts"
+    noop.write_text(
+        "export const config = { type: 'noop', name: 'ManualReview', virtualSubscribes: ['review'], "
+        "virtualEmits: [], flows: ['default'] }\n"
+    )
+    wait_for(lambda: "ManualReview" in nodes(), timeout_s=60)
+    noop.unlink()
+    wait_for(lambda: "ManualReview" not in nodes(), timeout_s=60)
+    assert host_says(host, "removed step 'ManualReview': steps/manual_review.step.ts is gone")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
