@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import redis
 import redis.asyncio as aioredis
 
+from stephost.bus.redis import RedisQueueStore
 from stephost.redis_link import RedisLink
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -47,3 +48,17 @@ async def keys_under(prefix: str) -> list[str]:
         return [k async for k in client.scan_iter(match=f"{prefix}:*")]
     finally:
         await client.aclose()
+
+
+async def two_queue_hosts() -> AsyncIterator[tuple[RedisQueueStore, RedisQueueStore]]:
+    """The body of an async fixture: two hosts' queue stores on one fresh prefix, each with its
+    own connection pool and consumer name."""
+    async for link in redis_link():
+        other = RedisLink(REDIS_URL, link.prefix)
+        a, b = RedisQueueStore(link), RedisQueueStore(other)
+        try:
+            yield a, b
+        finally:
+            await a.close()
+            await b.close()
+            await other.close()

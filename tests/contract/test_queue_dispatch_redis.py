@@ -6,7 +6,6 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
 import pytest
 
@@ -15,8 +14,7 @@ from stephost.bus.dispatcher import Dispatcher, Subscription
 from stephost.bus.redis import RedisQueueStore
 from stephost.bus.retry import RetryPolicy
 from stephost.config import QueueSettings
-from stephost.redis_link import RedisLink
-from tests.redis_support import REDIS_URL, redis_link
+from tests.redis_support import two_queue_hosts
 
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02, jitter=0)
 
@@ -25,15 +23,8 @@ Stores = tuple[RedisQueueStore, RedisQueueStore]
 
 @pytest.fixture
 async def stores() -> AsyncIterator[Stores]:
-    async with asynccontextmanager(redis_link)() as link:
-        other = RedisLink(REDIS_URL, link.prefix)
-        a, b = RedisQueueStore(link), RedisQueueStore(other)
-        try:
-            yield a, b
-        finally:
-            await a.close()
-            await b.close()
-            await other.close()
+    async for pair in two_queue_hosts():
+        yield pair
 
 
 def event(n: int, group: str | None = None) -> Event:

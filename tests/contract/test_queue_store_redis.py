@@ -11,7 +11,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 
 import pytest
 
@@ -20,7 +19,7 @@ from stephost.bus.base import Delivery, Event, Failure, QueueStore
 from stephost.bus.redis import GROUP, RedisQueueStore
 from stephost.errors import StorageUnavailable
 from stephost.redis_link import RedisLink
-from tests.redis_support import REDIS_URL, new_prefix, redis_link
+from tests.redis_support import REDIS_URL, new_prefix, two_queue_hosts
 
 BOOM = Failure("HANDLER_ERROR", "boom", "stack...")
 LEASE = 900.0
@@ -31,15 +30,8 @@ Hosts = tuple[RedisQueueStore, RedisQueueStore]
 @pytest.fixture
 async def hosts() -> AsyncIterator[Hosts]:
     """Two hosts: each its own connection pool and consumer name, one prefix."""
-    async with asynccontextmanager(redis_link)() as link:
-        other = RedisLink(REDIS_URL, link.prefix)
-        a, b = RedisQueueStore(link), RedisQueueStore(other)
-        try:
-            yield a, b
-        finally:
-            await a.close()
-            await b.close()
-            await other.close()
+    async for pair in two_queue_hosts():
+        yield pair
 
 
 def event(n: int, group: str | None = None) -> Event:

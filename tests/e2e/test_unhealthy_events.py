@@ -29,6 +29,18 @@ def worker_state(host: HostProcess, step: str) -> str:
     return str({w["step"]: w for w in json.loads(status.stdout)}[step]["state"])
 
 
+def dead_letters(host: HostProcess) -> list[object]:
+    """The host's dead letters, through the dlq command as an operator would look."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "stephost.cli", "dlq", "list", "--json", "--data-dir", str(host.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return list(json.loads(listed.stdout))
+
+
 def test_events_for_an_unhealthy_step_wait_without_using_attempts_and_run_when_it_recovers(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(PROJECT, project)
@@ -51,25 +63,11 @@ def test_events_for_an_unhealthy_step_wait_without_using_attempts_and_run_when_i
         assert {attempt for attempt, _ in rows} == {1}
         assert all("DEFERRED" in error and "unhealthy" in error for _, error in rows), rows[0]
         assert httpx.get(host.url + "/handled", timeout=30).json() == []
-        dlq = subprocess.run(
-            [sys.executable, "-m", "stephost.cli", "dlq", "list", "--json", "--data-dir", str(host.data_dir)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        assert json.loads(dlq.stdout) == []  # maxRetries 0: a spent attempt would be a dead letter now
+        assert dead_letters(host) == []  # maxRetries 0: a spent attempt would be a dead letter now
 
         (project / "crash.flag").unlink()
         handled = wait_for(
             lambda: (h := httpx.get(host.url + "/handled", timeout=30).json()) and len(h) == 20 and h, timeout_s=60
         )
         assert [h["n"] for h in handled] == list(range(20))
-        dlq = subprocess.run(
-            [sys.executable, "-m", "stephost.cli", "dlq", "list", "--json", "--data-dir", str(host.data_dir)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        assert json.loads(dlq.stdout) == []
+        assert dead_letters(host) == []
