@@ -36,6 +36,7 @@ from stephost.reload import DevReloader
 from stephost.settings import load_project_settings
 from stephost.storage import choose_storage, open_storage
 from stephost.streams.access import StreamAccess
+from stephost.streams.auth_config import auth_file_of, has_stream_auth
 from stephost.streams.config import parse_stream_config
 from stephost.streams.hub import GOING_AWAY_CLOSE_CODE, StreamHub
 from stephost.streams.service import StreamDefinition, StreamService
@@ -50,8 +51,6 @@ from stephost.workers.rpc_server import WorkerRpcServer
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.supervisor import UNHEALTHY_RETRY_S, StepWorker
 
-# Motia's project config; its `streamAuth.authenticate` guards the stream WebSocket.
-AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
 
@@ -82,6 +81,9 @@ class Host:
         self._streams = StreamService(self._storage.streams, self._feed, {})
         self._stream_workers: dict[str, StepWorker] = {}
         self._auth_worker: StepWorker | None = None
+        # The files each stream file and the auth file loaded (`Hello.source_files`), kept even
+        # when their worker stopped (a stream without canAccess): dev reloads them when one changes.
+        self.support_sources: dict[Path, tuple[str, ...]] = {}
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, self.log, self.workbench)
         self._cron: CronScheduler | None = None
         self._worker_seq = 0
@@ -109,7 +111,7 @@ class Host:
             await self._storage.link.ping()  # StorageUnavailable: the host does not start half-connected
         await self._feed.start()
         await self._rpc.start()
-        auth_file = next((self.project / n for n in AUTH_FILES if (self.project / n).is_file()), None)
+        auth_file = auth_file_of(self.project)
         files = [*found.steps, *found.streams, *([auth_file] if auth_file else [])]
         self._sandbox, sandbox_note = CgroupSandbox.detect()
         self.log(host_record("info", sandbox_note))
@@ -141,9 +143,11 @@ class Host:
             kind = step_hellos if index < n_steps else stream_hellos if index < n_steps + n_streams else auth_hellos
             kind.append((worker, hello))
             worker.source_files = hello.source_files
+            if index >= n_steps:
+                self.support_sources[worker.file.resolve()] = hello.source_files
         problems += await self._load_streams(stream_hellos)
         for worker, hello in auth_hellos:
-            if "authenticate" in hello.functions:
+            if has_stream_auth(hello):
                 self._auth_worker = worker
             else:
                 await worker.reject()  # a project config without streamAuth: nothing to run
@@ -322,6 +326,20 @@ class Host:
                 worker.accept(_internal_step(new.name, worker, "stream"))
         return retired
 
+    def swap_auth(self, worker: StepWorker | None) -> StepWorker | None:
+        """Make `worker` run the project's streamAuth.authenticate (None: no auth); returns the old one."""
+        retired, self._auth_worker = self._auth_worker, worker
+        if retired is not None:
+            self._all_workers = [w for w in self._all_workers if w is not retired]
+        if worker is not None:
+            worker.stream_names = sorted(self._streams.streams)
+            self._all_workers.append(worker)
+            worker.accept(_internal_step("streamAuth", worker, "streamAuth"))
+        return retired
+
+    def stream_worker(self, name: str) -> StepWorker | None:
+        return self._stream_workers.get(name)
+
     async def retire(self, worker: StepWorker) -> None:
         """A replaced worker finishes what it holds (up to its step's timeout), then stops."""
         timeout = (worker.step.handler_limits.timeout_s if worker.step else None) or DEFAULT_API_TIMEOUT_S
@@ -455,7 +473,7 @@ class Host:
             run_lease_s=lambda step: self._cron_timeout_s(step) + 10,
         )
         await self._cron.start()
-        access = StreamAccess(self._auth_worker, self._stream_workers, self.log)
+        access = StreamAccess(lambda: self._auth_worker, self._stream_workers, self.log)
         app = create_app(
             self.registry,
             self.worker_for,

@@ -12,7 +12,8 @@ deleted one disappears.
 
 Which workers a change touches: the step file itself, or every worker whose step file
 loaded the changed file (`Hello.source_files`); a worker that could not say restarts on
-any change to a file of its language.
+any change to a file of its language. Stream files and motia.config (streamAuth) reload
+the same way, when they or a file they loaded change.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from stephost.config import StepDefinition, parse_step_config
 from stephost.discovery import discover
 from stephost.logs import host_record
 from stephost.registry import build_registry
+from stephost.streams.auth_config import AUTH_FILES, auth_file_of, has_stream_auth
 from stephost.streams.config import parse_stream_config
 from stephost.streams.service import StreamDefinition
 from stephost.workers.hello import LoadFailed
@@ -91,6 +93,10 @@ class DevReloader:
         found = discover(host.project)
         started = time.monotonic()
         outcomes, retired, names_changed = await self._apply_streams(changed, {f.resolve() for f in found.streams})
+        if self._touches_auth(changed):
+            outcome, gone = await self._reload_auth()
+            outcomes.append(outcome)
+            retired += [gone] if gone else []
         step_files = {f.resolve() for f in found.steps}
         running = {w.file.resolve(): w for w in host.step_workers()}
         affected = {p for p in changed if p in step_files or p in running}
@@ -140,7 +146,9 @@ class DevReloader:
         names_before = set(host.streams)
         outcomes: list[Outcome] = []
         retired: list[StepWorker] = []
-        for file in sorted(p for p in changed if p in stream_files or p in known):
+        # a stream file is reloaded when it changed, or a helper it loaded did
+        helpers = {f for f in known if any(str(p) in host.support_sources.get(f, ()) for p in changed)}
+        for file in sorted({p for p in changed if p in stream_files or p in known} | helpers):
             old = known.get(file)
             if file not in stream_files:
                 assert old is not None
@@ -156,8 +164,11 @@ class DevReloader:
                                         f"keeps serving: {hello.message}", False))  # fmt: skip
                 continue
             parsed = parse_stream_config(hello.config, file=worker.rel_file, functions=hello.functions)
-            clash = isinstance(parsed, StreamDefinition) and parsed.name in host.streams and parsed.name != (
-                old.name if old else None
+            host.support_sources[file] = hello.source_files
+            clash = (
+                isinstance(parsed, StreamDefinition)
+                and parsed.name in host.streams
+                and parsed.name != (old.name if old else None)
             )
             if isinstance(parsed, list) or clash:
                 await worker.reject()
@@ -173,6 +184,36 @@ class DevReloader:
             verb = "reloaded" if old is not None else "added"
             outcomes.append(Outcome(worker.rel_file, f"{verb} stream {parsed.name!r} from {worker.rel_file}", True))
         return outcomes, retired, set(host.streams) != names_before
+
+    def _touches_auth(self, changed: set[Path]) -> bool:
+        project = self._host.project
+        auth_files = {project / name for name in AUTH_FILES}
+        sources = {s for f in auth_files for s in self._host.support_sources.get(f, ())}
+        return any(p in auth_files or str(p) in sources for p in changed)
+
+    async def _reload_auth(self) -> tuple[Outcome, StepWorker | None]:
+        """Reload motia.config's streamAuth; a broken edit keeps the last good authenticate."""
+        host = self._host
+        file = auth_file_of(host.project)
+        if file is None:
+            for name in AUTH_FILES:
+                host.support_sources.pop(host.project / name, None)
+            return Outcome(AUTH_FILES[0], "removed streamAuth: the project has no motia.config", True), host.swap_auth(
+                None
+            )
+        worker = host.new_worker(file)
+        hello = await host.load_worker(worker)
+        if isinstance(hello, LoadFailed):
+            await worker.reject()
+            return Outcome(worker.rel_file, f"{worker.rel_file} did not load, the last good version keeps "
+                           f"serving: {hello.message}", False), None  # fmt: skip
+        host.support_sources[file.resolve()] = hello.source_files
+        if not has_stream_auth(hello):
+            await worker.reject()
+            return Outcome(worker.rel_file, f"{worker.rel_file} has no streamAuth.authenticate: stream clients "
+                           "connect without authentication", True), host.swap_auth(None)  # fmt: skip
+        worker.source_files = hello.source_files
+        return Outcome(worker.rel_file, f"reloaded streamAuth from {worker.rel_file}", True), host.swap_auth(worker)
 
     async def _prepare(self, file: Path, old: StepWorker | None) -> Prepared | Outcome:
         """Start and load a new worker for `file`; an Outcome when it cannot replace the old one."""
@@ -219,4 +260,3 @@ def _loaded(worker: StepWorker, path: Path) -> bool:
     if worker.source_files:
         return str(path) in worker.source_files
     return path.suffix in SOURCE_SUFFIXES.get(worker.language, set())
-

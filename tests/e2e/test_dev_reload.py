@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
-from stephost.streams.client import StreamClient
+from stephost.streams.client import StreamClient, StreamError
 from stephost.testing import HostProcess, wait_for
 
 MIXED = Path(__file__).parent / "projects" / "mixed"
@@ -198,3 +200,76 @@ async def test_a_stream_file_added_or_deleted_in_dev_comes_and_goes_for_steps_an
         assert any(
             r.get("code") == "STREAM_NOT_FOUND" or "STREAM_NOT_FOUND" in r.get("msg", "") for r in host.log_records()
         )
+
+
+SECURE = Path(__file__).parent / "projects" / "secure"
+ACCESS_RULE = "export const allowed = (userId: string | undefined, group: string) => userId === group\n"
+
+
+async def connects(host: HostProcess, token: str) -> bool:
+    """Whether a stream client with `token` gets past motia.config's authenticate."""
+    try:
+        async with StreamClient(host.url.replace("http", "ws") + "/", headers={"authorization": f"Bearer {token}"}):
+            return True
+    except InvalidStatus as refused:
+        assert refused.response.status_code == 401
+        return False
+
+
+async def may_join(host: HostProcess, token: str, group: str) -> bool:
+    async with StreamClient(host.url.replace("http", "ws") + "/", headers={"authorization": f"Bearer {token}"}) as c:
+        sub = await c.subscribe_group("private", group)
+        try:
+            await sub.sync()
+            return True
+        except StreamError as denied:
+            assert denied.code == "STREAM_ACCESS_DENIED"
+            return False
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, "the reload never took effect"
+        await asyncio.sleep(0.2)
+
+
+async def test_dev_reloads_motia_config_stream_auth_and_keeps_the_last_good_one(tmp_path: Path) -> None:
+    project = tmp_path / "secure"
+    shutil.copytree(SECURE, project, ignore=shutil.ignore_patterns("__pycache__", ".stephost"))
+    config = project / "motia.config.ts"
+    with HostProcess(project, mode="dev", extra_args=["--log-format", "json"]) as host:
+        assert await connects(host, "ada") and not await connects(host, "bad")
+        config.write_text(config.read_text().replace("token === 'bad'", "token === 'ada'"))
+        await eventually(lambda: connects(host, "bad"))
+        assert not await connects(host, "ada")
+        assert host_says(host, "reloaded streamAuth from motia.config.ts")
+        # a broken edit: the last good authenticate keeps guarding the socket
+        config.write_text(config.read_text().replace("authenticate: async", "authenticate: async ((("))
+        wait_for(lambda: host_says(host, "motia.config.ts did not load, the last good version keeps serving"))
+        assert not await connects(host, "ada") and await connects(host, "bad")
+        # without a motia.config every client connects, anonymously
+        config.unlink()
+        wait_for(lambda: host_says(host, "removed streamAuth"))
+        assert await connects(host, "ada") and await connects(host, "bad")
+
+
+async def test_dev_reloads_a_stream_file_when_a_helper_it_imports_changes(tmp_path: Path) -> None:
+    project = tmp_path / "secure"
+    shutil.copytree(SECURE, project, ignore=shutil.ignore_patterns("__pycache__", ".stephost"))
+    (project / "steps" / "access_rule.ts").write_text(ACCESS_RULE)
+    stream = project / "steps" / "private.stream.ts"
+    stream.write_text(
+        "import { allowed } from './access_rule'\n"
+        + stream.read_text().replace(
+            "return auth?.userId === subscription.groupId", "return allowed(auth?.userId, subscription.groupId)"
+        )
+    )
+    with HostProcess(project, mode="dev", extra_args=["--log-format", "json"]) as host:
+        assert await may_join(host, "ada", "ada") and not await may_join(host, "ada", "team")
+        (project / "steps" / "access_rule.ts").write_text(
+            ACCESS_RULE.replace("userId === group", "userId === group || group === 'team'")
+        )
+        await eventually(lambda: may_join(host, "ada", "team"))
+        assert await may_join(host, "ada", "ada") and not await may_join(host, "ada", "bob")
+        assert host_says(host, "reloaded stream 'private' from steps/private.stream.ts")

@@ -7,6 +7,7 @@ up: a join costs one message, not a process.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from stephost.errors import InvocationFailed, WorkerUnavailable
@@ -24,8 +25,12 @@ class AuthRefused(Exception):
 
 class StreamAccess:
     def __init__(
-        self, auth_worker: StepWorker | None, stream_workers: dict[str, StepWorker], log_sink: LogSink
+        self,
+        auth_worker: Callable[[], StepWorker | None],
+        stream_workers: dict[str, StepWorker],
+        log_sink: LogSink,
     ) -> None:
+        # Looked up per connection: `dev` swaps the auth worker when motia.config changes.
         self._auth_worker = auth_worker
         self._stream_workers = stream_workers
         self._log_sink = log_sink
@@ -41,10 +46,11 @@ class StreamAccess:
 
     async def authenticate(self, headers: dict[str, str], url: str) -> Any:
         """The connection's auth context (None = anonymous); raises AuthRefused."""
-        if self._auth_worker is None:
+        auth_worker = self._auth_worker()
+        if auth_worker is None:
             return None
         try:
-            result = await self._call(self._auth_worker, Trigger.AUTHENTICATE, {"headers": headers, "url": url})
+            result = await self._call(auth_worker, Trigger.AUTHENTICATE, {"headers": headers, "url": url})
         except (InvocationFailed, WorkerUnavailable) as exc:
             self._log("warn", "streamAuth", f"authenticate refused a connection: {exc.message}", code=exc.code)
             raise AuthRefused(exc.message) from exc

@@ -12,7 +12,7 @@ EXIT_POLL_S = 1.0
 
 
 def describe_exit(code: int | None) -> str:
-    """"exit code 3", "killed by SIGKILL": for logs and errors."""
+    """For logs and errors: "exit code 3", "killed by SIGKILL"."""
     if code is None:
         return "still running"
     if code < 0:
