@@ -6,6 +6,7 @@ Load comes from wrk (Debian package `wrk`) in its own process on loopback. Each
 target is measured `--rounds` times, interleaved, and the medians are printed side
 by side with the ratio to the baseline; the figures are also written as JSON to
 bench/results/api.json. The machine is shared: read the ratios, not the absolutes.
+`run(args)` does the same for bench/run_all.py and returns the rows of its summary.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from pathlib import Path
 from stephost.testing import HostProcess, free_port
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import Figure, Target  # noqa: E402
+
+BARE = "bare Quart + Hypercorn"
 
 PY_STEP = """
 config = {"type": "api", "name": "PyOk", "path": "/py/ok", "method": "GET", "emits": []}
@@ -61,9 +66,11 @@ def parse_wrk(output: str) -> dict[str, float]:
     return {"rps": rps, "p50_ms": latency_ms("50"), "p99_ms": latency_ms("99"), "errors": errors}
 
 
-def run_wrk(url: str, duration: int, connections: int) -> dict[str, float]:
+def run_wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    """One wrk run; `script` is a wrk Lua script (e.g. one that makes every request a POST)."""
+    extra = ["-s", str(script)] if script else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,
@@ -83,15 +90,18 @@ def wait_http(url: str, timeout_s: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="GET api step via Python and Node workers vs bare Quart")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
+    return parser
+
+
+def run(args: argparse.Namespace) -> list[Figure]:
+    """Measure, print the detailed table, write bench/results/api.json; return the summary rows."""
     if shutil.which("wrk") is None:
-        print("wrk is needed: apt-get install wrk", file=sys.stderr)
-        return 2
+        raise RuntimeError("wrk is needed: apt-get install wrk")
 
     project = Path(tempfile.mkdtemp(prefix="stephost-bench-"))
     (project / "steps").mkdir()
@@ -105,7 +115,7 @@ def main() -> int:
         host.start()
         wait_http(f"http://127.0.0.1:{base_port}/ok")
         targets = {
-            "bare Quart + Hypercorn": f"http://127.0.0.1:{base_port}/ok",
+            BARE: f"http://127.0.0.1:{base_port}/ok",
             "stephost, Python worker": host.url + "/py/ok",
             "stephost, Node worker": host.url + "/ts/ok",
         }
@@ -130,7 +140,7 @@ def main() -> int:
         | {"errors": sum(s["errors"] for s in runs)}
         for name, runs in samples.items()
     }
-    base = medians["bare Quart + Hypercorn"]
+    base = medians[BARE]
     print(
         f"\nGET api step, c{args.connections}, {args.rounds} rounds x {args.duration} s, medians "
         f"({time.strftime('%Y-%m-%d %H:%M')})"
@@ -147,6 +157,35 @@ def main() -> int:
         json.dumps({"settings": vars(args), "medians": medians, "samples": samples}, indent=2)
     )
     print(f"\nwritten: {results / 'api.json'}")
+    return figures(medians, args.connections)
+
+
+def figures(medians: dict[str, dict[str, float]], connections: int) -> list[Figure]:
+    base = medians[BARE]
+    rows = []
+    for worker in ("Python", "Node"):
+        m = medians[f"stephost, {worker} worker"]
+        rows += [
+            Figure(
+                f"GET api, {worker} worker, req/s c{connections}", m["rps"], base["rps"], "req/s", Target.ratio_min(1.0)
+            ),
+            Figure(
+                f"GET api, {worker} worker, p99 c{connections}",
+                m["p99_ms"],
+                base["p99_ms"],
+                "ms",
+                Target.ratio_max(2.0),
+            ),
+        ]
+    return rows
+
+
+def main() -> int:
+    args = parser().parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    run(args)
     return 0
 
 

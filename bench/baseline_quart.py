@@ -1,4 +1,9 @@
-"""The baseline: a bare Quart app on Hypercorn answering the same JSON as the bench steps."""
+"""The baseline: a bare Quart app on Hypercorn answering the same JSON as the bench steps.
+
+Usage: python bench/baseline_quart.py --port N
+
+GET /ok answers {"ok": true}; POST /ok reads the JSON body first, as an api step's request does.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,20 @@ import asyncio
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from quart import Quart
+from quart import Quart, request
 
 app = Quart("baseline")
 
 
 @app.get("/ok")
 async def ok() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@app.post("/ok")
+async def ok_post() -> dict[str, bool]:
+    # Parse the body so the baseline pays for what the stephost POST step is handed.
+    await request.get_json()
     return {"ok": True}
 
 

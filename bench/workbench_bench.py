@@ -6,6 +6,7 @@ Usage: python bench/workbench_bench.py [--seconds 5] [--rounds 3] [--connections
 The api step logs one line per request, so the open Workbench has something to stream. Load
 comes from wrk when it is installed, else from an asyncio httpx client in a separate process.
 Rounds alternate closed/open on the same host; medians are printed with their ratio.
+`run(args)` does the same for bench/run_all.py and returns the row of its summary.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from stephost.testing import HostProcess
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from api_bench import run_wrk  # noqa: E402
+from common import Figure, Target  # noqa: E402
 
 STEP = """
 config = {"type": "api", "name": "Ok", "path": "/ok", "method": "GET", "emits": []}
@@ -84,12 +86,16 @@ async def watching(host: HostProcess, seconds: int, connections: int) -> tuple[f
     return rps, received
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="api req/s with the Workbench closed and open")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
+    return parser
+
+
+def run(args: argparse.Namespace) -> list[Figure]:
+    """Measure, print the detailed table, write bench/results/workbench.json; return the summary row."""
     project = Path(tempfile.mkdtemp(prefix="stephost-workbench-bench-"))
     (project / "steps").mkdir()
     (project / "steps" / "ok_step.py").write_text(STEP)
@@ -118,6 +124,20 @@ def main() -> int:
     (HERE / "results" / "workbench.json").write_text(
         json.dumps({"settings": vars(args), "closed": closed, "open": opened, "messages": messages}, indent=2)
     )
+    # Open is "stephost", closed the baseline: the ratio is what the open Workbench leaves of the api.
+    return [
+        Figure(
+            f"Workbench open vs closed, api req/s c{args.connections}",
+            open_rps,
+            closed_rps,
+            "req/s",
+            Target.ratio_min(0.95),
+        )
+    ]
+
+
+def main() -> int:
+    run(parser().parse_args())
     return 0
 
 

@@ -147,9 +147,15 @@ def _is_query_params(v: Any) -> str | None:
     return None
 
 
+# The host's own endpoints (health, workers, DLQ, the Workbench) live under these.
+RESERVED_PATH_PREFIXES = ("/__stephost/", "/__workbench")
+
+
 def _is_path(v: Any) -> str | None:
     if not isinstance(v, str) or not v.startswith("/"):
         return f"must be a path starting with '/', got {v!r}"
+    if v.startswith(RESERVED_PATH_PREFIXES) or v in ("/__stephost", "/__workbench"):
+        return f"{v!r} is reserved for stephost's own endpoints (/__stephost/..., /__workbench)"
     return None
 
 

@@ -56,6 +56,16 @@ def test_a_body_over_the_limit_given_on_the_cli_gets_413(inbox: HostProcess, siz
     assert r.headers["access-control-allow-origin"] == "*"
 
 
+def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit_too(inbox: HostProcess) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(4):
+            yield b"x" * (BODY_LIMIT // 2)
+
+    r = httpx.post(inbox.url + "/upload", content=chunks(), headers={"content-type": "text/plain"})
+    assert r.status_code == 413
+    assert r.json()["traceId"] == r.headers["x-trace-id"]
+
+
 def test_the_body_limit_applies_to_post_emit_too(inbox: HostProcess) -> None:
     r = httpx.post(inbox.url + "/emit", json={"topic": "inbox.message", "data": {"text": "x" * BODY_LIMIT}})
     assert r.status_code == 413

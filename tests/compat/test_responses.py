@@ -61,6 +61,16 @@ def test_a_bytes_or_buffer_body_is_sent_as_it_is(responses: HostProcess, lang: s
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_head_on_a_get_route_answers_its_headers_without_the_body(responses: HostProcess, lang: str) -> None:
+    get = respond(responses, lang, "json")
+    head = httpx.head(responses.url + f"/{lang}/respond/json")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == "application/json"
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_custom_headers_reach_the_client(responses: HostProcess, lang: str) -> None:
     r = respond(responses, lang, "headers")
     assert r.headers["x-powered-by"] == f"{lang}-step"

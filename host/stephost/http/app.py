@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypercorn.typing import ASGIFramework
 from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from stephost import errors
-from stephost.config import StepDefinition
 from stephost.dlq import DeadLetterQueue
-from stephost.errors import CtxRefused, InvocationFailed, StorageUnavailable, WorkerUnavailable
+from stephost.errors import CtxRefused, StorageUnavailable
 from stephost.http.admin import register_dlq_routes
+from stephost.http.api_ingress import ApiIngress
 from stephost.http.request import MalformedBody, api_payload
-from stephost.http.responses import add_cors_headers, json_response, result_response
+from stephost.http.responses import add_cors_headers, json_response
 from stephost.http.stream_socket import register_stream_socket
 from stephost.http.workbench import register_workbench
 from stephost.openapi import ApiInfo, openapi_document
@@ -27,9 +26,8 @@ from stephost.state.base import StateStore
 from stephost.streams.access import StreamAccess
 from stephost.streams.service import StreamService
 from stephost.trace import new_trace_id
-from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
-from stephost.validation import Problem, unknown_query_params
-from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
+from stephost.types import LogSink
+from stephost.workbench.recorder import WorkbenchRecorder
 from stephost.workers.supervisor import StepWorker
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -66,26 +64,15 @@ def create_app(
     api_info: ApiInfo | None = None,
     workbench: WorkbenchRecorder | None = None,
     state: StateStore | None = None,
-) -> Quart:
+) -> ASGIFramework:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker.
+
+    api routes are served by `ApiIngress` on raw ASGI; the rest by a Quart app behind it.
 
     `state` is only read, by the Workbench's state browser.
     """
     app = Quart("stephost")
     app.config["MAX_CONTENT_LENGTH"] = settings.body_limit
-
-    def log(level: str, msg: str, step: StepDefinition, trace_id: str | None, **fields: Any) -> None:
-        log_sink(
-            LogRecord(
-                level=level,
-                msg=msg,
-                step=step.name,
-                time_ms=int(time.time() * 1000),
-                trace_id=trace_id,
-                flows=step.flows,
-                fields=fields,
-            )
-        )
 
     def too_large(trace_id: str) -> Response:
         return json_response(413, {"error": f"request body is over the {settings.body_limit}-byte limit"}, trace_id)
@@ -140,121 +127,14 @@ def create_app(
             200, {"success": True, "emitted": {"topic": body["topic"], "data": body.get("data")}}, trace_id
         )
 
-    async def invoke_api(step: StepDefinition, path_params: dict[str, str], trace_id: str) -> Response:
-        length = request.content_length
-        if length is not None and length > settings.body_limit:
-            return too_large(trace_id)
-        raw = await request.get_data(cache=False)
-        assert isinstance(raw, bytes)
-        try:
-            payload = api_payload(
-                method=request.method,
-                headers=list(request.headers.items()),
-                query=list(request.args.items(multi=True)),
-                path_params=path_params,
-                raw_body=raw,
-            )
-        except MalformedBody as exc:
-            return json_response(400, {"error": str(exc)}, trace_id)
-        problems: list[Problem] = []
-        if step.query_params:
-            problems += unknown_query_params(payload["queryParams"], step.query_params)
-        if step.body_validator is not None:
-            problems += step.body_validator.problems(payload["body"], "body")
-        if problems:
-            return json_response(
-                400,
-                {
-                    "error": (
-                        f"request body does not match the schema of step {step.name!r}"
-                        if any(p.path.startswith("body") for p in problems)
-                        else f"query parameters do not match the queryParams of step {step.name!r}"
-                    ),
-                    "details": [p.as_json() for p in problems],
-                },
-                trace_id,
-            )
-        invocation = Invocation(
-            trigger=Trigger.API,
-            payload=payload,
-            trace_id=trace_id,
-            timeout_s=step.handler_limits.timeout_s or settings.api_timeout_s,
-        )
-        started = time.time()
-        try:
-            result = await workers(step.name).invoke(invocation)
-        except (WorkerUnavailable, InvocationFailed) as exc:
-            record_invocation(step, trace_id, started, exc, None)
-            return invocation_error(step, trace_id, exc)
-        status_code = result.status if isinstance(result, ApiResult) else None
-        record_invocation(step, trace_id, started, None, status_code)
-        if not isinstance(result, ApiResult):
-            message = f"step {step.name!r} returned no response: its handler must return {{status, body, headers?}}"
-            log("error", message, step, trace_id)
-            return json_response(500, {"error": message}, trace_id)
-        if settings.dev:
-            check_response(step, result, trace_id)
-        return result_response(result, trace_id)
-
-    def record_invocation(
-        step: StepDefinition, trace_id: str, started: float, error: BaseException | None, status_code: int | None
-    ) -> None:
-        if workbench is None:
-            return
-        workbench.record(
-            "invocation",
-            trace_id,
-            step.name,
-            trigger="api",
-            language=step.language,
-            method=request.method,
-            path=request.path,
-            status=status_code,
-            start=int(started * 1000),
-            durationMs=round((time.time() - started) * 1000, 1),
-            **invocation_outcome(error),
-        )
-
-    def invocation_error(step: StepDefinition, trace_id: str, exc: WorkerUnavailable | InvocationFailed) -> Response:
-        if isinstance(exc, WorkerUnavailable):
-            log("error", exc.message, step, trace_id, code=exc.code)
-            return json_response(503, {"error": exc.message, "step": step.name}, trace_id)
-        fields: dict[str, Any] = {"code": exc.code}
-        if exc.stack:
-            fields["stack"] = exc.stack
-        log("error", f"{exc.name + ': ' if exc.name else ''}{exc.message}", step, trace_id, **fields)
-        if exc.code == errors.TIMEOUT:
-            return json_response(504, {"error": exc.message}, trace_id)
-        if exc.code == errors.STORAGE_UNAVAILABLE:
-            return json_response(503, {"error": exc.message, "code": exc.code}, trace_id)
-        if exc.code == errors.HANDLER_ERROR:
-            return json_response(500, {"error": "Internal server error"}, trace_id)
-        return json_response(500, {"error": exc.message, "code": exc.code}, trace_id)
-
-    def check_response(step: StepDefinition, result: ApiResult, trace_id: str) -> None:
-        """In dev, a response that breaks the step's own responseSchema is worth a warning."""
-        validator = step.response_validators.get(str(result.status))
-        if validator is None or result.body_kind != "json":
-            return
-        problems = validator.problems(json.loads(result.body), "response")
-        if problems:
-            log(
-                "warn",
-                f"response {result.status} does not match the step's responseSchema",
-                step,
-                trace_id,
-                details=[p.as_json() for p in problems],
-            )
-
     @app.route("/", defaults={"path": ""}, methods=ALL_METHODS)
     @app.route("/<path:path>", methods=ALL_METHODS)
     async def dispatch(path: str) -> Response:
         trace_id = new_trace_id()
         method = request.method
         try:
-            match, allowed = registry.find_route(method, request.path)
-            if match is not None:
-                return await invoke_api(match.route.step, match.path_params, trace_id)
+            # api routes are served by ApiIngress before Quart; a match here is under a reserved prefix
+            _, allowed = registry.find_route(method, request.path)
             if method == "OPTIONS" and settings.cors.enabled:
                 # A preflight for a route without its own OPTIONS step: answered here, as Motia does.
                 return _preflight(trace_id)
@@ -286,4 +166,4 @@ def create_app(
         response.headers["x-trace-id"] = trace_id
         return response
 
-    return app
+    return ApiIngress(registry, workers, log_sink, app, settings=settings, workbench=workbench)

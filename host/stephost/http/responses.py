@@ -10,16 +10,21 @@ from quart import Response
 from stephost.settings import CorsSettings
 from stephost.types import ApiResult
 
-_CONTENT_TYPES = {
+CONTENT_TYPES = {
     "json": "application/json",
     "text": "text/plain; charset=utf-8",
     "bytes": "application/octet-stream",
 }
 
 
+def json_body(body: dict[str, Any], trace_id: str) -> bytes:
+    """The host's own JSON answers always carry the trace id."""
+    return json.dumps({**body, "traceId": trace_id}).encode()
+
+
 def json_response(status: int, body: dict[str, Any], trace_id: str, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer of the host's own (errors, built-ins); always carries the trace id."""
-    response = Response(json.dumps({**body, "traceId": trace_id}), status=status, content_type="application/json")
+    response = Response(json_body(body, trace_id), status=status, content_type="application/json")
     response.headers["x-trace-id"] = trace_id
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -33,25 +38,43 @@ def result_response(result: ApiResult, trace_id: str) -> Response:
     del response.headers["content-type"]
     for name, value in result.headers:
         response.headers.add(name, value)
-    if "content-type" not in response.headers and result.body_kind in _CONTENT_TYPES:
-        response.headers["content-type"] = _CONTENT_TYPES[result.body_kind]
+    if "content-type" not in response.headers and result.body_kind in CONTENT_TYPES:
+        response.headers["content-type"] = CONTENT_TYPES[result.body_kind]
     response.headers["x-trace-id"] = trace_id
     return response
 
 
-def add_cors_headers(response: Response, cors: CorsSettings, origin: str | None) -> None:
-    """Motia's open defaults: any origin, method and header, unless the project narrows them."""
+def cors_headers(cors: CorsSettings, origin: str | None) -> list[tuple[bytes, bytes]]:
+    """Motia's open defaults: any origin, method and header, unless the project narrows them.
+
+    Each is added unless the response already has that header; `vary` is always added."""
     allowed = cors.allow_origin(origin)
     if allowed is None:
-        return
-    headers = response.headers
-    headers.setdefault("access-control-allow-origin", allowed)
+        return []
+    out = [(b"access-control-allow-origin", allowed.encode("latin-1", "replace"))]
     if allowed != "*":
-        headers.add("vary", "Origin")
-    headers.setdefault("access-control-allow-methods", "*")
-    headers.setdefault("access-control-allow-headers", "*")
-    headers.setdefault("access-control-expose-headers", "*")
-    headers.setdefault("access-control-max-age", str(cors.max_age_s))
+        out.append((b"vary", b"Origin"))
+    out += _OPEN_CORS
+    out.append((b"access-control-max-age", str(cors.max_age_s).encode()))
     if cors.allow_credentials:
-        headers.setdefault("access-control-allow-credentials", "true")
-    headers.setdefault("access-control-allow-private-network", "true")
+        out.append((b"access-control-allow-credentials", b"true"))
+    out.append((b"access-control-allow-private-network", b"true"))
+    return out
+
+
+_OPEN_CORS = [
+    (b"access-control-allow-methods", b"*"),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-expose-headers", b"*"),
+]
+
+
+def add_cors_headers(response: Response, cors: CorsSettings, origin: str | None) -> None:
+    """The CORS headers of `cors_headers` on a Quart response."""
+    headers = response.headers
+    for name, value in cors_headers(cors, origin):
+        key, text = name.decode(), value.decode("latin-1")
+        if key == "vary":
+            headers.add(key, text)
+        else:
+            headers.setdefault(key, text)

@@ -46,6 +46,8 @@ def test_an_unknown_key_names_file_step_and_field() -> None:
     [
         ({"method": "FETCH"}, "method", "must be one of GET"),
         ({"path": "no-slash"}, "path", "must be a path starting with '/'"),
+        ({"path": "/__stephost/health"}, "path", "'/__stephost/health' is reserved for stephost's own endpoints"),
+        ({"path": "/__workbench/api"}, "path", "is reserved for stephost's own endpoints"),
         ({"emits": "t"}, "emits", "must be a list"),
         ({"emits": [{"topic": "t", "extra": 1}]}, "emits", "unknown key 'extra'"),
         ({"flows": [1]}, "flows", "non-empty strings"),
