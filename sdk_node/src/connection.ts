@@ -6,6 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import { INTERNAL, INVALID_ARGUMENT, StepError } from './errors.js';
 import { decodeJson } from './json.js';
 import {
+  BATCH_CAPABILITY,
+  BATCH_MAX_BYTES,
+  BATCH_MAX_MESSAGES,
   MAX_MESSAGE_BYTES,
   type Cancel,
   type CtxOp,
@@ -48,6 +51,10 @@ export class Connection {
   maxMessageBytes = MAX_MESSAGE_BYTES;
 
   private readonly queue: WorkerMessage[] = [];
+  /** The host reads WorkerBatch (its Welcome said so): messages of one turn go out as one. */
+  private batches = false;
+  private readonly outgoing: WorkerMessage[] = [];
+  private flushScheduled = false;
   private blocked = false;
   private writing = true;
   private closed = false;
@@ -123,6 +130,38 @@ export class Connection {
    */
   send(message: WorkerMessage, urgent = false): void {
     if (!this.writing) return;
+    if (this.batches) {
+      // Collected until the event loop's next turn, then written as few batches: one
+      // gRPC message per turn instead of one per result, call and log.
+      if (urgent) this.outgoing.unshift(message);
+      else this.outgoing.push(message);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushOutgoing());
+      }
+      return;
+    }
+    this.enqueue(message, urgent);
+  }
+
+  private flushOutgoing(): void {
+    this.flushScheduled = false;
+    const messages = this.outgoing.splice(0);
+    let start = 0;
+    while (start < messages.length) {
+      let end = start + 1;
+      let size = roughSize(messages[start]);
+      while (end < messages.length && end - start < BATCH_MAX_MESSAGES && size < BATCH_MAX_BYTES) {
+        size += roughSize(messages[end]);
+        end += 1;
+      }
+      const chunk = messages.slice(start, end);
+      this.enqueue(chunk.length === 1 ? (chunk[0] as WorkerMessage) : { batch: { messages: chunk } });
+      start = end;
+    }
+  }
+
+  private enqueue(message: WorkerMessage, urgent = false): void {
     if (this.blocked) {
       if (urgent) this.queue.unshift(message);
       else this.queue.push(message);
@@ -196,6 +235,7 @@ export class Connection {
         return;
       case 'welcome':
         if (message.welcome.max_message_bytes > 0) this.maxMessageBytes = message.welcome.max_message_bytes;
+        this.batches = message.welcome.capabilities?.[BATCH_CAPABILITY] === '1';
         handlers.welcome(message.welcome);
         return;
       case 'invoke':
@@ -206,6 +246,10 @@ export class Connection {
         return;
       case 'drain':
         handlers.drain(Number(message.drain.deadline_unix_ms) || 0);
+        return;
+      case 'batch':
+        // Its messages, in order, as if each had come alone.
+        for (const inner of message.batch.messages) this.dispatch(inner, handlers);
         return;
       default:
         // A newer host may send kinds this revision does not know; ignoring them is safe.
@@ -219,6 +263,7 @@ export class Connection {
    */
   async end(timeoutMs = 5000): Promise<void> {
     if (this.writing) {
+      this.flushOutgoing();
       this.writing = false;
       if (this.blocked) {
         await Promise.race([new Promise<void>((resolve) => this.stream.once('drain', () => resolve())), this.finished]);

@@ -122,7 +122,8 @@ export type WorkerMessage =
   | { call: CtxCall }
   | { log: Log }
   | { pong: { seq: Long } }
-  | { drained: Record<string, never> };
+  | { drained: Record<string, never> }
+  | { batch: { messages: WorkerMessage[] } };
 
 // ------------------------------------------------------------------ host -> worker
 
@@ -172,7 +173,14 @@ export type HostMessage =
   | { kind: 'reply'; reply: CtxReply }
   | { kind: 'cancel'; cancel: Cancel }
   | { kind: 'ping'; ping: { seq: Long } }
-  | { kind: 'drain'; drain: { deadline_unix_ms: Long } };
+  | { kind: 'drain'; drain: { deadline_unix_ms: Long } }
+  | { kind: 'batch'; batch: { messages: HostMessage[] } };
+
+/** The capability both sides announce when they read batches (Hello and Welcome). */
+export const BATCH_CAPABILITY = 'batch';
+/** A batch is cut at this many messages or bytes (docs/protocol.md, Batches). */
+export const BATCH_MAX_MESSAGES = 256;
+export const BATCH_MAX_BYTES = 1024 * 1024;
 
 // ------------------------------------------------------------------ loading
 

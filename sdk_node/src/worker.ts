@@ -7,7 +7,7 @@ import { Connection, type WorkerStream } from './connection.js';
 import { encodeLogFields } from './context.js';
 import { LOAD_ERROR, StepError, toWireError, wireError, type WireError } from './errors.js';
 import { languageOf, loadStep, type LoadedStep } from './loader.js';
-import { loadProto, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, sdkVersion, type Proto } from './protocol.js';
+import { BATCH_CAPABILITY, loadProto, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, sdkVersion, type Proto } from './protocol.js';
 import { WorkerRuntime } from './runtime.js';
 
 /** Exit codes the host reads. */
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
       language: languageOf(loaded.file),
       worker_id: settings.workerId,
       config_json: loaded.configBytes,
-      capabilities: { cancel: '1' },
+      capabilities: { cancel: '1', [BATCH_CAPABILITY]: '1' },
       middleware_count: loaded.middlewareCount,
       functions: loaded.functions,
       source_files: loaded.sourceFiles,

@@ -24,8 +24,16 @@ type Stream = grpc.ServerDuplexStream<Received, Record<string, unknown>>;
 class Inbox {
   private readonly messages: Received[] = [];
   private readonly waiters: Array<{ match: (m: Received) => boolean; resolve: (m: Received) => void }> = [];
+  /** The kinds inside each WorkerBatch received, in order (their messages are also taken one by one). */
+  readonly batches: string[][] = [];
 
   push(message: Received): void {
+    if (message.kind === 'batch') {
+      const inner = message['batch'].messages as Received[];
+      this.batches.push(inner.map((m) => m.kind));
+      for (const m of inner) this.push(m);
+      return;
+    }
     const index = this.waiters.findIndex((w) => w.match(message));
     if (index >= 0) {
       const [waiter] = this.waiters.splice(index, 1);
@@ -390,6 +398,25 @@ describe('worker protocol', () => {
     await drainAndExit(session, worker);
     // console output inside canAccess goes to stdout, which the host captures.
     assert.match(worker.output, /canAccess user-7\/item-1/);
+  });
+
+  test('batches: a HostBatch is run message by message, results of one turn come back as one WorkerBatch', async () => {
+    const worker = host.spawnWorker(join(FIXTURES, 'streams'), 'steps/todo.stream.ts');
+    const session = await host.nextSession();
+    const { stream, inbox } = session;
+    assert.equal((await inbox.kind('hello'))['hello'].capabilities.batch, '1');
+    stream.write({
+      welcome: { protocol_version: 1, step_name: 'todo', stream_names: ['todo'], max_message_bytes: 0, capabilities: { batch: '1' } },
+    });
+    const ids = ['b-1', 'b-2', 'b-3'];
+    stream.write({ batch: { messages: ids.map((id) => canAccessInvoke(id, 'user-7', { userId: id === 'b-2' ? '8' : '7' })) } });
+    const values = [];
+    for (const id of ids) values.push(okValue((await inbox.result(id))['result']));
+    assert.deepEqual(values, [true, false, true]);
+    // results ready in the same turn of the event loop leave together (how many share a turn varies)
+    assert.ok(inbox.batches.length >= 1, 'no WorkerBatch was sent');
+    assert.ok(inbox.batches.every((kinds) => kinds.length >= 2 && kinds.every((k) => k === 'result')), String(inbox.batches));
+    await drainAndExit(session, worker);
   });
 
   test('a stream file without canAccess allows every join', async () => {

@@ -38,6 +38,11 @@ MAX_MESSAGE_BYTES: Final = 64 * 1024 * 1024
 # The most a Log message may weigh (docs/protocol.md, Sizes); the host disconnects a worker that sends more.
 MAX_LOG_BYTES: Final = 1024 * 1024
 CONNECT_TIMEOUT_S: Final = 10.0
+# A backlog goes out as one WorkerBatch when the host announced "batch" in Welcome
+# (docs/protocol.md, Batches): one gRPC write per batch instead of per message.
+BATCH_CAPABILITY: Final = "batch"
+BATCH_MAX_MESSAGES: Final = 256
+BATCH_MAX_BYTES: Final = 1024 * 1024
 
 _CLOSE: Final = object()
 
@@ -54,6 +59,7 @@ class Connection:
         self._replies: dict[int, asyncio.Future[Any]] = {}
         self._limit = MAX_MESSAGE_BYTES
         self._lost: str | None = None
+        self._batches = False  # the host reads WorkerBatch (its Welcome said so)
 
     @classmethod
     async def open(cls, socket_path: str, secret: str, timeout: float = CONNECT_TIMEOUT_S) -> Connection:
@@ -148,16 +154,34 @@ class Connection:
 
     async def write_loop(self) -> None:
         """Write queued messages in order until `close_writing` or a failed stream."""
+        queue = self._queue
         while True:
-            message = await self._queue.get()
+            message = await queue.get()
+            closing = message is _CLOSE
             try:
-                if message is _CLOSE:
+                if not closing and self._batches and not queue.empty():
+                    message, closing = self._batch_from(message)
+                if message is not _CLOSE:
+                    await self._call.write(message)
+                if closing:
                     await self._call.done_writing()
                     return
-                await self._call.write(message)
             except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
                 # The stream is gone; the reading side reports why.
                 return
+
+    def _batch_from(self, first: Any) -> tuple[Any, bool]:
+        """`first` and what is queued behind it (up to the caps) as one message; True when the
+        half-close was among them (it is written after the batch)."""
+        batch = [first]
+        size = first.ByteSize()
+        while not self._queue.empty() and len(batch) < BATCH_MAX_MESSAGES and size < BATCH_MAX_BYTES:
+            message = self._queue.get_nowait()
+            if message is _CLOSE:
+                return wire.batch(batch), True
+            batch.append(message)
+            size += message.ByteSize()
+        return wire.batch(batch), False
 
     # -------------------------------------------------------------- receiving
 
@@ -177,9 +201,12 @@ class Connection:
                 message = await self._call.read()
                 if message is grpc.aio.EOF:
                     return
-                event = self._handle(message)
-                if event is not None:
-                    yield event
+                # A HostBatch is its messages, in order, as if each had come alone.
+                inner = message.batch.messages if message.WhichOneof("kind") == "batch" else (message,)
+                for one in inner:
+                    event = self._handle(one)
+                    if event is not None:
+                        yield event
         finally:
             self._fail_replies("the connection to the host was lost")
 
@@ -192,7 +219,9 @@ class Connection:
             self._resolve(message.reply)
             return None
         if kind == "welcome":
-            return wire.welcome_from(message.welcome)
+            welcome = wire.welcome_from(message.welcome)
+            self._batches = welcome.capabilities.get(BATCH_CAPABILITY) == "1"
+            return welcome
         if kind == "invoke":
             try:
                 return wire.invocation_from(message.invoke)

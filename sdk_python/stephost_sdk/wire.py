@@ -182,6 +182,13 @@ def pong(seq: int) -> Any:
     return pb.WorkerMessage(pong=pb.Pong(seq=seq))
 
 
+def batch(messages: list[Any]) -> Any:
+    """Several WorkerMessages as one (a single one is sent as it is)."""
+    if len(messages) == 1:
+        return messages[0]
+    return pb.WorkerMessage(batch=pb.WorkerBatch(messages=messages))
+
+
 def drained() -> Any:
     return pb.WorkerMessage(drained=pb.Drained())
 

@@ -34,7 +34,7 @@ from .session import EXIT_CONNECTION_LOST, Session
 
 SDK_NAME: Final = "stephost-python"
 SDK_VERSION: Final = __version__
-CAPABILITIES: Final = {"cancel": "1"}
+CAPABILITIES: Final = {"cancel": "1", "batch": "1"}
 
 EXIT_LOAD_FAILURE: Final = 1
 EXIT_USAGE: Final = 2

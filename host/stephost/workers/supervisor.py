@@ -23,7 +23,7 @@ from stephost import errors
 from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
 from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, LogSink
-from stephost.workers.connection import WorkerConnection
+from stephost.workers.connection import BATCH_CAPABILITY, HOST_CAPABILITIES, WorkerConnection
 from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
 from stephost.workers.output import log_output
@@ -319,6 +319,7 @@ class StepWorker:
             return
         kind = first.WhichOneof("kind")
         result: Hello | LoadFailed
+        batches = False
         if kind == "load_failure":
             err = first.load_failure.error
             result = LoadFailed(err.code or errors.LOAD_ERROR, err.message, err.stack)
@@ -330,6 +331,7 @@ class StepWorker:
                     f"{self.rel_file}: worker speaks protocol {h.protocol_version}, host speaks {PROTOCOL_VERSION}",
                 )
             else:
+                batches = h.capabilities.get(BATCH_CAPABILITY) == "1"
                 try:
                     config = json.loads(h.config_json)
                     result = Hello(
@@ -361,11 +363,17 @@ class StepWorker:
                     step_name=step.name,
                     stream_names=self.stream_names,
                     max_message_bytes=MAX_MESSAGE_BYTES,
+                    capabilities=HOST_CAPABILITIES,
                 )
             )
         )
         conn = WorkerConnection(
-            stream, step, ctx_handler=self._ctx_handler, log_sink=self._log_sink, on_unusable=self.kill_unusable
+            stream,
+            step,
+            ctx_handler=self._ctx_handler,
+            log_sink=self._log_sink,
+            on_unusable=self.kill_unusable,
+            batches=batches,
         )
         self._connection = conn
         self._held = conn  # failed by _supervise once the process is gone, with the cause

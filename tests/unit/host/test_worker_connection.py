@@ -1,4 +1,5 @@
-"""WorkerConnection over an in-memory stream: what the host does when it gives up on an invocation."""
+"""WorkerConnection over an in-memory stream: what the host does when it gives up on an invocation,
+and how batches (HostBatch, WorkerBatch) go and come."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class FakeStream:
 
 
 class Served:
-    def __init__(self) -> None:
+    def __init__(self, batches: bool = False) -> None:
         self.stream = FakeStream()
         self.killed: list[str] = []
         self.logs: list[LogRecord] = []
@@ -60,6 +61,7 @@ class Served:
             log_sink=self.logs.append,
             on_unusable=self.killed.append,
             ping_interval_s=60,
+            batches=batches,
         )
 
     async def _ctx(self, step: StepDefinition, invocation: Invocation, request: CtxRequest) -> Any:
@@ -159,3 +161,75 @@ async def test_a_worker_that_dies_after_a_cancel_is_not_killed_again(served: Ser
     assert served.killed == []
     served.conn.fail_all(errors.WORKER_CRASHED, "gone")
     assert served.conn.in_flight == 0
+
+
+def ok(invocation_id: str) -> pb.WorkerMessage:
+    response = pb.ApiResponse(status=200, body_kind=pb.BODY_KIND_TEXT, body=invocation_id.encode())
+    return pb.WorkerMessage(result=pb.InvocationResult(invocation_id=invocation_id, ok=pb.Ok(response=response)))
+
+
+async def serve(batches: bool) -> tuple[Served, asyncio.Task[None]]:
+    s = Served(batches=batches)
+    return s, asyncio.create_task(s.conn.serve())
+
+
+async def stop(s: Served, serving: asyncio.Task[None]) -> None:
+    s.stream.to_host.put_nowait(None)
+    await asyncio.wait_for(serving, 5)
+
+
+def invocations(s: Served, n: int) -> list[asyncio.Task[Any]]:
+    return [
+        asyncio.create_task(s.conn.invoke(Invocation(trigger=Trigger.API, payload={"n": i}, trace_id=f"t{i}")))
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("batches", [True, False])
+async def test_a_backlog_goes_as_one_host_batch_only_to_a_worker_that_reads_them(batches: bool) -> None:
+    s, serving = await serve(batches)
+    callers = invocations(s, 5)  # all queued in one turn of the loop: a backlog for the writer
+    await asyncio.sleep(0.05)
+    sent = [s.stream.to_worker.get_nowait() for _ in range(s.stream.to_worker.qsize())]
+    if batches:
+        assert [m.WhichOneof("kind") for m in sent] == ["batch"]
+        invokes = [m.invoke for m in sent[0].batch.messages]
+    else:
+        assert [m.WhichOneof("kind") for m in sent] == ["invoke"] * 5
+        invokes = [m.invoke for m in sent]
+    assert [i.trace_id for i in invokes] == [f"t{i}" for i in range(5)]  # in order
+    for invoke in invokes:
+        s.stream.to_host.put_nowait(ok(invoke.invocation_id))
+    results = await asyncio.gather(*callers)
+    assert [r.body for r in results] == [i.invocation_id.encode() for i in invokes]
+    await stop(s, serving)
+
+
+async def test_a_worker_batch_is_its_messages_in_order() -> None:
+    s, serving = await serve(True)
+    callers = invocations(s, 3)
+    await asyncio.sleep(0.05)
+    ids = [m.invoke.invocation_id for m in (await s.stream.next("batch")).batch.messages]
+    log = pb.WorkerMessage(log=pb.Log(invocation_id=ids[0], level="info", msg="from a batch"))
+    s.stream.to_host.put_nowait(pb.WorkerMessage(batch=pb.WorkerBatch(messages=[log, *(ok(i) for i in ids)])))
+    results = await asyncio.gather(*callers)
+    assert [r.body for r in results] == [i.encode() for i in ids]
+    assert [(r.msg, r.trace_id) for r in s.logs] == [("from a batch", "t0")]
+    assert s.killed == []
+    await stop(s, serving)
+
+
+@pytest.mark.parametrize(
+    ("inner", "why"),
+    [
+        (pb.WorkerMessage(batch=pb.WorkerBatch()), "a batch inside a batch"),
+        (pb.WorkerMessage(log=pb.Log(msg="x" * (2 * 1024 * 1024))), "a log message of"),
+    ],
+)
+async def test_a_batch_breaking_the_protocol_gets_the_worker_killed(inner: pb.WorkerMessage, why: str) -> None:
+    s, serving = await serve(True)
+    s.stream.to_host.put_nowait(
+        pb.WorkerMessage(batch=pb.WorkerBatch(messages=[pb.WorkerMessage(pong=pb.Pong()), inner]))
+    )
+    await asyncio.wait_for(serving, 5)  # the connection stops serving at once
+    assert len(s.killed) == 1 and why in s.killed[0]

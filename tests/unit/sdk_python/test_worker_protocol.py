@@ -386,3 +386,34 @@ async def test_hello_lists_the_project_files_the_step_loaded(host_and_worker: Wo
         str(project / "steps" / "reports" / "report_step.py"),
     ]
     await host.outbox.put(None)  # the host goes away; the fixture kills the worker if it is still there
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/streams/todo_stream.py"], indirect=True)
+async def test_batches_go_both_ways_once_both_sides_said_so(host_and_worker: Worker) -> None:
+    host = host_and_worker.host
+    hello = await host.receive()
+    assert hello.hello.capabilities["batch"] == "1"
+    await host.outbox.put(
+        pb.HostMessage(
+            welcome=pb.Welcome(protocol_version=1, step_name="todo", stream_names=["todo"], capabilities={"batch": "1"})
+        )
+    )
+    ids = [f"b{i}" for i in range(20)]
+    invokes = [can_access_invoke(i, "user-7", {"userId": "7" if n % 2 == 0 else "8"}) for n, i in enumerate(ids)]
+    await host.outbox.put(pb.HostMessage(batch=pb.HostBatch(messages=invokes)))
+    answers: dict[str, bytes] = {}
+    batch_sizes: list[int] = []
+    while len(answers) < len(ids):
+        message = await host.receive()
+        inner = [message]
+        if message.WhichOneof("kind") == "batch":
+            inner = list(message.batch.messages)
+            batch_sizes.append(len(inner))
+        for one in inner:
+            assert one.WhichOneof("kind") == "result", one
+            answers[one.result.invocation_id] = one.result.ok.value_json
+    # every invocation of the HostBatch ran, each answered once and rightly
+    assert answers == {i: b"true" if n % 2 == 0 else b"false" for n, i in enumerate(ids)}
+    # twenty results ready at once leave in fewer writes than twenty
+    assert batch_sizes and all(size >= 2 for size in batch_sizes)
