@@ -137,8 +137,8 @@ async def poll_until_ok(
             await asyncio.sleep(0.05)
         raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} during start-up")
 
-    pollers = asyncio.gather(*(one(u) for u in urls))
-    watcher = asyncio.ensure_future(watch())
+    pollers: asyncio.Future[Any] = asyncio.gather(*(one(u) for u in urls))
+    watcher: asyncio.Future[Any] = asyncio.ensure_future(watch())
     try:
         done, _ = await asyncio.wait({pollers, watcher}, timeout=timeout_s, return_when="FIRST_COMPLETED")
         if watcher in done:

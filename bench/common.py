@@ -105,7 +105,7 @@ def print_table(figures: list[Figure], title: str = "") -> None:
         )
         for f in figures
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     if title:
         print(f"\n{title}")
     line = " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))

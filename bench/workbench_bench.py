@@ -76,8 +76,10 @@ async def watching(host: HostProcess, seconds: int, connections: int) -> tuple[f
 
         async def read() -> None:
             nonlocal received
-            async for _ in ws:
-                received += 1
+            async for raw in ws:
+                # The host gathers bursts into {"type": "batch", "messages": [...]} frames: count what is inside.
+                frame = json.loads(raw)
+                received += len(frame["messages"]) if frame.get("type") == "batch" else 1
 
         reader = asyncio.create_task(read())
         rps = await asyncio.to_thread(load, host.url + "/ok", seconds, connections)
