@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from stephost import errors
@@ -121,6 +122,25 @@ def _ctx_request(call: pb.CtxCall) -> CtxRequest:
     raise CtxRefused("ctx call without an operation", code=errors.INVALID_ARGUMENT)
 
 
+def _relay(waiter: asyncio.Future[InvocationResult], record: asyncio.Future[InvocationResult]) -> None:
+    """The record's outcome to the caller's future, unless the caller stopped waiting."""
+    if waiter.done():
+        if not record.cancelled():
+            record.exception()  # seen: a late failure nobody waits for is not "never retrieved"
+        return
+    if record.cancelled():
+        waiter.cancel()
+    elif (exc := record.exception()) is not None:
+        waiter.set_exception(exc)
+    else:
+        waiter.set_result(record.result())
+
+
+def _expire(waiter: asyncio.Future[InvocationResult]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class WorkerConnection:
     """Serves one worker's stream after the handshake, until it ends."""
 
@@ -189,14 +209,19 @@ class WorkerConnection:
                 flows=list(self.step.flows),
             )
         )
-        future: asyncio.Future[InvocationResult] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[InvocationResult] = loop.create_future()
         self._pending[invocation_id] = (future, invocation)
         self._send(message)
+        # The caller waits on its own future, fed by the record's: a caller that goes away
+        # cancels only its own, never the record of what the worker holds (what
+        # asyncio.shield does), and the deadline is one timer (wait_for costs a task's
+        # worth of futures and callbacks per request on the hot path).
+        waiter: asyncio.Future[InvocationResult] = loop.create_future()
+        future.add_done_callback(partial(_relay, waiter))
+        timer = loop.call_later(invocation.timeout_s, _expire, waiter) if invocation.timeout_s else None
         try:
-            # Shielded: a caller that goes away must not cancel the record of what the worker holds.
-            if invocation.timeout_s:
-                return await asyncio.wait_for(asyncio.shield(future), invocation.timeout_s)
-            return await asyncio.shield(future)
+            return await waiter
         except TimeoutError:
             self._cancel(invocation_id, "deadline", "its deadline passed")
             raise InvocationFailed(
@@ -207,6 +232,9 @@ class WorkerConnection:
             # The caller is gone (client disconnected, shutdown): tell the worker, and watch it.
             self._cancel(invocation_id, "caller gone", "its caller went away")
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _cancel(self, invocation_id: str, reason: str, why: str) -> None:
         """Send Cancel for an invocation the worker still holds; kill the worker if it is not answered in time.
