@@ -34,11 +34,17 @@ class ResultSink(CtxChannel, Protocol):
 
 @dataclass
 class _Running:
+    """One invocation in flight."""
+
     task: asyncio.Task[None]
     context: Context
     bridge: Bridge
     # Set when we cancel the task ourselves: the CANCELLED result's message.
     cancel_reason: str | None = None
+    # False until the task's first step: a task cancelled before then never runs a line of
+    # _run (not even its except), so a Cancel that comes right behind its Invoke (one
+    # HostBatch) is left for _run to find when it starts.
+    started: bool = False
 
 
 class Dispatcher:
@@ -108,7 +114,8 @@ class Dispatcher:
         if running is None or running.cancel_reason is not None:
             return
         running.cancel_reason = reason or "cancelled by the host"
-        running.task.cancel()
+        if running.started:
+            running.task.cancel()
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every invocation without waiting for threads: the worker is about to exit."""
@@ -168,6 +175,12 @@ class Dispatcher:
     async def _run(self, invocation: Invocation, context: Context, bridge: Bridge) -> None:
         invocation_id = invocation.invocation_id
         try:
+            running = self._running.get(invocation_id)
+            if running is not None:
+                running.started = True
+                if running.cancel_reason is not None:
+                    # Cancelled before it started: the handler never runs.
+                    raise asyncio.CancelledError
             outcome = await self._call(invocation, context, bridge)
             await context.settle()
         except asyncio.CancelledError:

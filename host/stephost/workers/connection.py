@@ -357,6 +357,14 @@ class WorkerConnection:
             self._outbox.put_nowait(msg)
 
     async def _write_loop(self) -> None:
+        try:
+            await self._write_queued()
+        except Exception as exc:
+            # The stream broke (the worker died or was killed): the reading side sees it end,
+            # and what the worker held is failed with the real cause. Nothing more to write.
+            log.debug("writing to the worker of %s failed: %r", self.step.name, exc)
+
+    async def _write_queued(self) -> None:
         outbox = self._outbox
         while True:
             msg = await outbox.get()

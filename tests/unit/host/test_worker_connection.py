@@ -233,3 +233,24 @@ async def test_a_batch_breaking_the_protocol_gets_the_worker_killed(inner: pb.Wo
     )
     await asyncio.wait_for(serving, 5)  # the connection stops serving at once
     assert len(s.killed) == 1 and why in s.killed[0]
+
+
+async def test_a_stream_that_breaks_under_the_writer_ends_the_writer_quietly() -> None:
+    # The worker was killed: writes fail. The writer must end without an exception of its own:
+    # when grpc then cancels the stream's handler twice, nobody would be left to retrieve it
+    # ("Task exception was never retrieved").
+    s, serving = await serve(True)
+
+    async def broken(msg: pb.HostMessage) -> None:
+        raise RuntimeError("execute_batch failed")
+
+    s.stream.write = broken  # type: ignore[method-assign]
+    await asyncio.sleep(0)  # serve() starts its writer
+    writer = next(t for t in asyncio.all_tasks() if t.get_name() == f"write:{STEP.name}")
+    caller = invocations(s, 1)[0]
+    await asyncio.wait_for(asyncio.shield(writer), 5)
+    assert writer.exception() is None
+    await stop(s, serving)
+    s.conn.fail_all(errors.WORKER_CRASHED, "killed")
+    with pytest.raises(InvocationFailed):
+        await caller

@@ -49,6 +49,28 @@ async def test_a_cancelled_invocation_answers_cancelled_with_the_hosts_reason() 
     assert (slow.error.code, slow.error.message) == ("CANCELLED", "deadline")
 
 
+async def test_a_cancel_right_behind_its_invoke_is_answered_cancelled_and_the_handler_never_runs() -> None:
+    # One HostBatch [Invoke, Cancel]: the cancel comes before the invocation's task first runs.
+    ran: list[Any] = []
+
+    async def recording(data: Any, context: Any) -> None:
+        ran.append(data)
+
+    sink = Sink()
+    async with asyncio.TaskGroup() as tasks:
+        dispatcher = Dispatcher(recording, [], sink, tasks)
+        dispatcher.invoke(event("gone", 1))
+        dispatcher.cancel("gone", "caller gone")
+        dispatcher.invoke(event("kept", 2))
+        await asyncio.wait_for(dispatcher.drain(0), 5)  # nothing left running: the cancelled one ended too
+
+    gone = sink.results["gone"]
+    assert isinstance(gone, Failed)
+    assert (gone.error.code, gone.error.message) == ("CANCELLED", "caller gone")
+    assert sink.results["kept"] == Ok()
+    assert ran == [2]
+
+
 async def test_a_cancelled_plain_handler_is_answered_once_its_thread_has_ended() -> None:
     release = threading.Event()
 
