@@ -416,6 +416,10 @@ describe('worker protocol', () => {
     // results ready in the same turn of the event loop leave together (how many share a turn varies)
     assert.ok(inbox.batches.length >= 1, 'no WorkerBatch was sent');
     assert.ok(inbox.batches.every((kinds) => kinds.length >= 2 && kinds.every((k) => k === 'result')), String(inbox.batches));
+    // A Cancel right behind its Invoke in one batch (the caller left at once): still exactly one result.
+    stream.write({ batch: { messages: [canAccessInvoke('b-gone', 'user-7', { userId: '7' }), { cancel: { invocation_id: 'b-gone', reason: 'caller gone' } }] } });
+    const gone = (await inbox.result('b-gone'))['result'];
+    assert.ok(gone.outcome === 'ok' || gone.error.code === 'CANCELLED', JSON.stringify(gone));
     await drainAndExit(session, worker);
   });
 
