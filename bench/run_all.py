@@ -1,19 +1,23 @@
 """Every benchmark of issue 9, each beside its baseline, in one table; the same rows as JSON.
 
-Usage: scripts/bench [--quick] [--only NAME[,NAME]]
-       .venv/bin/python bench/run_all.py [--quick] [--only NAME[,NAME]]
+Usage: scripts/bench [--quick] [--only NAME[,NAME]] [--soak]
+       .venv/bin/python bench/run_all.py [--quick] [--only NAME[,NAME]] [--soak]
 
-NAME is one of: api, events, workbench, cold_start, idle_rss (the bench/<NAME>_bench.py files).
-Default: 3 rounds of each, medians. --quick: 1 round with short durations, a smoke check of
-about two minutes. Each bench prints its detailed table as it goes; at the end comes one table
+NAME is one of: api, events, workbench, cold_start, idle_rss, soak (the bench/<NAME>_bench.py
+files). Default: 3 rounds of each, medians. --quick: 1 round with short durations, a smoke
+check of about two minutes. The soak (10 minutes at 50 % of peak; 0.5 with --quick) runs only
+when asked for, with --soak (after the others) or in --only: it would multiply the time of a
+plain run several times over. Each bench prints its detailed table as it goes; at the end
+comes one table
 
     figure | stephost | baseline | ratio | target | pass
 
 (ratio = stephost / baseline; a target is on the ratio or on stephost's own number) and
 bench/results/summary.json. A missed target shows as FAIL, but these are measurements, not
 tests: the exit status is 1 only when a bench crashed (its traceback is printed, the others
-still run). Load comes from wrk processes on loopback, each bounded in time; every host and
-baseline a bench starts, it stops. The machine is shared: read the ratios, not the absolutes.
+still run). Load comes from wrk processes on loopback (the soak's from a rate-limited httpx
+generator of its own), each bounded in time; every host and baseline a bench starts, it
+stops. The machine is shared: read the ratios, not the absolutes.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Bench:
     module: str
     default_argv: tuple[str, ...]
     quick_argv: tuple[str, ...]
+    opt_in: bool = False  # left out unless named: too long for every run
 
 
 # Order: the load benches first, while the machine is at its quietest after setup.
@@ -71,13 +76,14 @@ BENCHES = (
             "1",
         ),
     ),
+    Bench("soak", "soak_bench", ("--minutes", "10"), ("--minutes", "0.5"), opt_in=True),
 )
 
 
-def chosen(only: str | None) -> list[Bench]:
-    if not only:
-        return list(BENCHES)
-    names = [n.strip() for n in only.split(",") if n.strip()]
+def chosen(only: str | None, soak: bool = False) -> list[Bench]:
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else [b.name for b in BENCHES if not b.opt_in]
+    if soak and "soak" not in names:
+        names.append("soak")
     known = {b.name: b for b in BENCHES}
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -111,8 +117,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="1 round, short durations: a smoke check")
     parser.add_argument("--only", metavar="NAME[,NAME]", help=f"only these: {', '.join(b.name for b in BENCHES)}")
+    parser.add_argument("--soak", action="store_true", help="add the soak (10 min; 0.5 with --quick) at the end")
     args = parser.parse_args()
-    benches = chosen(args.only)
+    benches = chosen(args.only, args.soak)
 
     figures: list[Figure] = []
     crashed: dict[str, str] = {}
