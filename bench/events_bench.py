@@ -79,9 +79,8 @@ config = {"type": "api", "name": "Batch", "path": "/batch", "method": "POST", "e
 async def handler(req, context):
     count, round_no = req.body["count"], req.body["round"]
     for start in range(0, count, 100):
-        await asyncio.gather(
-            *(context.emit({"topic": "ev", "data": {"id": f"{round_no}-{n}"}}) for n in range(start, min(count, start + 100)))
-        )
+        ids = [f"{round_no}-{n}" for n in range(start, min(count, start + 100))]
+        await asyncio.gather(*(context.emit({"topic": "ev", "data": {"id": i}}) for i in ids))
     return {"status": 202, "body": {}}
 """
 
