@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stephost.bus.base import DeadLetter, Delivery, Event, Failure
-from stephost.state.sqlite import open_database
+from stephost.sqlite_file import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stephost.state.sqlite import open_database
+from stephost.sqlite_file import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cron_slots (

@@ -9,9 +9,10 @@ far cheaper than a hop to a thread.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
+
+from stephost.sqlite_file import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -22,16 +23,6 @@ CREATE TABLE IF NOT EXISTS state (
     UNIQUE (grp, key)
 );
 """
-
-
-def open_database(path: Path) -> sqlite3.Connection:
-    """A connection tuned for the host: WAL, NORMAL sync, autocommit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
 
 
 class SqliteStateStore:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stephost.state.sqlite import open_database
+from stephost.sqlite_file import open_database
 from stephost.streams.base import as_item
 
 _SCHEMA = """
