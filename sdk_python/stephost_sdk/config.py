@@ -27,6 +27,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SerialisedConfig:
+    """The config as Hello carries it, and the middleware functions taken out of it."""
+
     config_json: bytes
     middleware_count: int
     middleware: tuple[Callable[..., Any], ...]

@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from . import encoding
+from ._pydantic import is_model
 from .bridge import Bridge
 from .errors import INVALID_ARGUMENT, StepError
 from .messages import (
@@ -136,7 +135,7 @@ class Logger:
 def _fields_json(fields: Any) -> bytes:
     if fields is None:
         return b""
-    if isinstance(fields, BaseModel):
+    if is_model(fields):
         fields = fields.model_dump(mode="json")
     if not isinstance(fields, Mapping):
         fields = {"data": fields}

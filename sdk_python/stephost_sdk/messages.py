@@ -3,6 +3,9 @@
 Protobuf objects stop at `wire.py`; everything else (context, invoke, response,
 the dispatcher) sees these frozen dataclasses, so the core can be tested without
 gRPC and a second transport would not touch it.
+
+Every dataclass here has a docstring: without one, @dataclass builds it with
+inspect.signature, which costs every worker start-up time.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class Ok:
 
 @dataclass(frozen=True)
 class Failed:
+    """A failed invocation: the error the host reports for it."""
+
     error: ErrorInfo
 
 
@@ -103,6 +108,8 @@ class StreamOp(enum.Enum):
 
 @dataclass(frozen=True)
 class EmitCall:
+    """context.emit: publish `data_json` to `topic`."""
+
     topic: str
     data_json: bytes
     message_group_id: str = ""
@@ -110,6 +117,8 @@ class EmitCall:
 
 @dataclass(frozen=True)
 class StateCall:
+    """A context.state operation on `group` (and `key`)."""
+
     op: StateOp
     group: str
     key: str = ""
@@ -118,6 +127,8 @@ class StateCall:
 
 @dataclass(frozen=True)
 class StreamCall:
+    """An operation on stream `stream`: item `id` of `group_id`, or the whole group."""
+
     op: StreamOp
     stream: str
     group_id: str
@@ -130,6 +141,8 @@ CtxOp = EmitCall | StateCall | StreamCall
 
 @dataclass(frozen=True)
 class LogRecord:
+    """One context.logger call."""
+
     invocation_id: str
     level: str
     msg: str
@@ -139,17 +152,23 @@ class LogRecord:
 
 @dataclass(frozen=True)
 class Cancel:
+    """The host cancels one invocation."""
+
     invocation_id: str
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class Drain:
+    """The host asks the worker to finish its work and stop (0 = no deadline)."""
+
     deadline_unix_ms: int = 0
 
 
 @dataclass(frozen=True)
 class Welcome:
+    """The host's answer to Hello: its protocol revision and what the step may use."""
+
     protocol_version: int
     step_name: str
     stream_names: tuple[str, ...] = ()

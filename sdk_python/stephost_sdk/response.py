@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from . import encoding
+from ._pydantic import is_model
 from .errors import InvalidResponseError
 from .messages import ApiResponse, BodyKind
 
@@ -38,7 +37,7 @@ def to_api_response(result: Any) -> ApiResponse | None:
 def _as_mapping(result: Any) -> Mapping[str, Any]:
     if isinstance(result, Mapping):
         return result
-    if isinstance(result, BaseModel):
+    if is_model(result):
         # Shallow on purpose: a `body` that is itself a model or bytes keeps its
         # type so that `_body` picks the right kind.
         return {name: getattr(result, name) for name in type(result).model_fields}

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+# Not pydantic itself: a step that never imports it cannot hand us its classes,
+# and the worker should not pay for loading it (see _pydantic.py).
+from ._pydantic import is_model, is_model_class, is_type_adapter
 
 
 class SchemaError(ValueError):
@@ -26,9 +28,9 @@ def to_json_schema(value: Any, field: str) -> Any:
     """
     if value is None or isinstance(value, dict):
         return value
-    if isinstance(value, type) and issubclass(value, BaseModel):
+    if is_model_class(value):
         return value.model_json_schema()
-    if isinstance(value, TypeAdapter):
+    if is_type_adapter(value):
         return value.json_schema()
     # Pydantic v1 models (pydantic.v1) and look-alikes expose the same method.
     converter = getattr(value, "model_json_schema", None)
@@ -40,7 +42,7 @@ def to_json_schema(value: Any, field: str) -> Any:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, BaseModel):
+    if is_model(value):
         return f"an instance of {type(value).__qualname__} (pass the class, not an instance)"
     if isinstance(value, type):
         return f"the class {value.__qualname__}"

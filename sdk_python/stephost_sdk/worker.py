@@ -59,6 +59,8 @@ _ENV_NAMES: Final = {
 
 @dataclass(frozen=True)
 class WorkerEnv:
+    """The settings the host passes in the environment."""
+
     socket: str
     worker_id: str
     secret: str

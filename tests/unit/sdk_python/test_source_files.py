@@ -92,3 +92,22 @@ def test_a_loaded_step_lists_itself_and_the_helpers_it_imported() -> None:
         str(project / "steps" / "orders" / "helpers.py"),
         str(project / "steps" / "shared" / "labels.py"),
     ]
+
+
+def test_a_module_file_that_is_itself_a_symlink_is_listed_by_where_it_points(tmp_path: Path) -> None:
+    # Folders are resolved once each; a symlinked file must still be followed.
+    root = tmp_path / "project"
+    step = _touch(root / "steps" / "x_step.py")
+    inside = _touch(root / "src" / "real_helper.py")
+    outside = _touch(tmp_path / "elsewhere" / "shared.py")
+    os.symlink(inside, _touch(tmp_path / "elsewhere" / "placeholder.py").parent / "to_inside.py")
+    os.symlink(outside, root / "steps" / "to_outside.py")
+    modules = {
+        "to_inside": _module("to_inside", tmp_path / "elsewhere" / "to_inside.py"),
+        "steps.to_outside": _module("steps.to_outside", root / "steps" / "to_outside.py"),
+        "steps.dotted": _module("steps.dotted", str(root / "steps") + "/../src/real_helper.py"),
+    }
+
+    listed = source_files(step, root, modules)
+
+    assert listed == sorted(str(p.resolve()) for p in (step, inside))

@@ -417,3 +417,39 @@ async def test_batches_go_both_ways_once_both_sides_said_so(host_and_worker: Wor
     assert answers == {i: b"true" if n % 2 == 0 else b"false" for n, i in enumerate(ids)}
     # twenty results ready at once leave in fewer writes than twenty
     assert batch_sizes and all(size >= 2 for size in batch_sizes)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("host_and_worker", ["steps/plain/plain_step.py"], indirect=True)
+async def test_a_step_that_does_not_use_pydantic_is_served_without_loading_it(host_and_worker: Worker) -> None:
+    # Loading pydantic costs every worker start-up time and several MiB for its
+    # whole life (issue 9); a step that never imports it must not pay for it,
+    # even when it hands the SDK datetimes, UUIDs, dataclasses, enums and sets.
+    host = host_and_worker.host
+    hello = await host.receive()
+    assert hello.WhichOneof("kind") == "hello", host_and_worker.output.read_text()
+    assert json.loads(hello.hello.config_json)["bodySchema"] == {"type": "object"}
+    await host.outbox.put(pb.HostMessage(welcome=pb.Welcome(protocol_version=1, step_name="PlainApi")))
+
+    await host.outbox.put(invoke("inv-1", {}))
+    state = await host.receive()
+    assert json.loads(state.call.state.value_json) == {"sku": "a-1", "quantity": 2, "shipped": "2024-05-06"}
+    await host.outbox.put(pb.HostMessage(reply=pb.CtxReply(call_id=state.call.call_id, value_json=b"null")))
+    emit = await host.receive()
+    assert json.loads(emit.call.emit.data_json) == {"tags": ["x"], "colour": "red", "price": "9.90"}
+    await host.outbox.put(pb.HostMessage(reply=pb.CtxReply(call_id=emit.call.call_id, value_json=b"null")))
+    result = await host.receive()
+    assert result.result.WhichOneof("outcome") == "ok", result
+    assert json.loads(result.result.ok.response.body) == {
+        "at": "2024-05-06T07:08:09.123456Z",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "time": "07:08:09.123456",
+    }
+    assert [json.loads(log.fields_json) for log in host.logs] == [
+        {"at": "2024-05-06T07:08:09.123456Z", "id": "00000000-0000-0000-0000-000000000001"}
+    ]
+
+    await host.outbox.put(invoke("inv-2", {"report": True}))
+    report = await host.receive()
+    assert json.loads(report.result.ok.response.body) == {"loaded": []}, "pydantic was imported for a step without it"
+    await host.outbox.put(None)
