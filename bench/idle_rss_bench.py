@@ -36,21 +36,8 @@ from stephost.testing import HostProcess, free_port
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from api_bench import PY_STEP, TS_STEP  # noqa: E402  (the same two steps the api bench loads)
 from common import Figure, Target, rss_mib, stop_process, tree_rss_mib, wait_http  # noqa: E402
-
-PY_STEP = """
-config = {"type": "api", "name": "PyOk", "path": "/py/ok", "method": "GET", "emits": []}
-
-
-async def handler(req, context):
-    return {"status": 200, "body": {"ok": True}}
-"""
-
-TS_STEP = """
-export const config = { type: 'api', name: 'TsOk', path: '/ts/ok', method: 'GET', emits: [] }
-
-export const handler = async () => ({ status: 200, body: { ok: true } })
-"""
 
 # Keys of one sample, in the order of the detailed table.
 COLUMNS = (
