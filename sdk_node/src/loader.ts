@@ -10,8 +10,8 @@ import Module, { createRequire, register as registerHooks } from 'node:module';
 import { basename, extname, isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { register as registerTsxCjs } from 'tsx/cjs/api';
-import { register as registerTsxEsm } from 'tsx/esm/api';
+import type * as TsxCjs from 'tsx/cjs/api';
+import type * as TsxEsm from 'tsx/esm/api';
 import { middlewareOf, serialiseConfig, type StepConfig } from './config.js';
 import { CONFIG_MISSING, HANDLER_MISSING, LOAD_ERROR, StepError } from './errors.js';
 import { isLentSpecifier, namesImportedFrom, stubKindOf } from './motia-names.js';
@@ -74,14 +74,21 @@ const reportedEsmFiles = new Set<string>();
  * tsx's ESM and CJS hooks, then ours for a missing `motia`. Once per process:
  * hooks cannot be scoped to one project, and a worker only ever runs one.
  */
-export function registerLoaders(projectRoot: string): void {
+export async function registerLoaders(projectRoot: string): Promise<void> {
   if (registered) return;
   registered = true;
+  // First, so that it applies to tsx's own modules: imported only after it (not
+  // at the top of this file), they get esbuild without a CommonJS export scan.
+  registerHooks(new URL('./esbuild-hooks.js', import.meta.url));
+  const [tsxEsm, tsxCjs] = (await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')])) as [
+    typeof TsxEsm,
+    typeof TsxCjs,
+  ];
   const tsconfig = join(projectRoot, 'tsconfig.json');
   // tsconfig `paths` aliases come from the project's tsconfig. The CJS side
   // reads it from the working directory, which the host sets to the project root.
-  registerTsxEsm(existsSync(tsconfig) ? { tsconfig } : {});
-  registerTsxCjs();
+  tsxEsm.register(existsSync(tsconfig) ? { tsconfig } : {});
+  tsxCjs.register();
   // Registered after tsx, so it runs first and sees tsx's resolution failures
   // and every file loaded (reported through the port for Hello.source_files).
   const { port1, port2 } = new MessageChannel();
@@ -251,7 +258,7 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
   if (!existsSync(file)) {
     throw new StepError(LOAD_ERROR, `${displayName}: step file not found`);
   }
-  registerLoaders(root);
+  await registerLoaders(root);
 
   let ns: Record<string, unknown>;
   try {

@@ -1,13 +1,15 @@
-// Wire types for proto/stephost/v1/worker.proto as @grpc/proto-loader hands them
-// over with the options below (keepCase, longs as String, enums as String,
-// defaults, oneofs). Hand-written rather than generated: the contract is small and
-// this keeps the build free of a codegen step. Keep in sync with the proto.
+// Wire types for proto/stephost/v1/worker.proto as protobufjs hands them over
+// with the options below (field names as in the proto, longs as String, enums as
+// String, defaults, oneofs), the way @grpc/proto-loader would. Hand-written
+// rather than generated: the contract is small. Keep in sync with the proto.
 
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as Protobuf from 'protobufjs';
 import type { WireError } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -184,8 +186,8 @@ export const BATCH_MAX_BYTES = 1024 * 1024;
 
 // ------------------------------------------------------------------ loading
 
-export const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
+/** How decoded messages look (protobufjs toObject options, as proto-loader passes them). */
+export const DECODE_OPTIONS: Protobuf.IConversionOptions = {
   longs: String,
   enums: String,
   defaults: true,
@@ -198,6 +200,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const MAX_LOG_BYTES = 1024 * 1024;
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Written by `npm run build` (scripts/proto-json.mjs) from worker.proto: {source: sha256 of it, root}. */
+const PROTO_JSON = resolve(PACKAGE_DIR, 'dist', 'worker.proto.json');
 
 /**
  * The proto lives beside the SDK in the repository (../proto). An installed copy
@@ -218,17 +223,59 @@ export interface Proto {
   encodeWorkerMessage(message: WorkerMessage): Buffer;
 }
 
+/**
+ * The definitions of worker.proto. Parsing the .proto text costs every worker
+ * start ~50 ms of CPU (protobufjs' parser plus proto-loader's descriptors), so
+ * the JSON form the build made from the same file is read instead, with the
+ * light protobufjs build (no parser), as long as it was made from this very
+ * text. Otherwise (a proto edited since the build, or another one named by
+ * STEPHOST_PROTO_PATH) the text is parsed.
+ */
+function loadRoot(path: string): Protobuf.Root {
+  // required, not imported: protobufjs is CommonJS, and an ES import of it makes
+  // Node scan its source for export names first.
+  const require = createRequire(import.meta.url);
+  const text = readFileSync(path);
+  if (existsSync(PROTO_JSON)) {
+    const built = JSON.parse(readFileSync(PROTO_JSON, 'utf8')) as { source: string; root: Protobuf.INamespace };
+    if (built.source === createHash('sha256').update(text).digest('hex')) {
+      return (require('protobufjs/light') as typeof Protobuf).Root.fromJSON(built.root);
+    }
+  }
+  // keepCase: field names stay as in the proto (snake_case), as the wire types above expect.
+  return new (require('protobufjs') as typeof Protobuf).Root().loadSync(path, { keepCase: true });
+}
+
+/** What @grpc/proto-loader would build for `method`: protobufjs encoding, decoded with DECODE_OPTIONS. */
+function methodDefinition(service: string, method: Protobuf.Method): grpc.MethodDefinition<object, object> {
+  method.resolve();
+  const serialize = (type: Protobuf.Type) => (value: object) => type.encode(type.fromObject(value)).finish() as Buffer;
+  const deserialize = (type: Protobuf.Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), DECODE_OPTIONS);
+  const request = method.resolvedRequestType as Protobuf.Type;
+  const response = method.resolvedResponseType as Protobuf.Type;
+  return {
+    path: `/${service}/${method.name}`,
+    requestStream: Boolean(method.requestStream),
+    responseStream: Boolean(method.responseStream),
+    requestSerialize: serialize(request),
+    requestDeserialize: deserialize(request),
+    responseSerialize: serialize(response),
+    responseDeserialize: deserialize(response),
+  };
+}
+
 export function loadProto(path: string = protoPath()): Proto {
   if (!existsSync(path)) {
     throw new Error(`stephost proto not found at ${path} (set STEPHOST_PROTO_PATH)`);
   }
-  const definition = protoLoader.loadSync(path, LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    stephost: { v1: { WorkerHost: grpc.ServiceClientConstructor } };
-  };
-  const WorkerHost = loaded.stephost.v1.WorkerHost;
-  const connect = WorkerHost.service['Connect'];
-  if (!connect) throw new Error(`${path} has no stephost.v1.WorkerHost/Connect`);
+  const name = 'stephost.v1.WorkerHost';
+  const found = loadRoot(path).lookup(name);
+  if (!found || !('methodsArray' in found)) throw new Error(`${path} has no service ${name}`);
+  const service: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const method of (found as Protobuf.Service).methodsArray) service[method.name] = methodDefinition(name, method);
+  const connect = service['Connect'];
+  if (!connect) throw new Error(`${path} has no ${name}/Connect`);
+  const WorkerHost = grpc.makeClientConstructor(service, name);
   return {
     WorkerHost,
     service: WorkerHost.service,

@@ -4,8 +4,8 @@
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { zodToJsonSchema } from 'zod-to-json-schema';
-import { toJSONSchema as sdkToJSONSchema } from 'zod/v4/core';
+import type * as ZodToJsonSchema from 'zod-to-json-schema';
+import type * as ZodCore from 'zod/v4/core';
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
@@ -17,6 +17,15 @@ export type JsonSchema = Record<string, unknown> | boolean;
 export type SchemaIO = 'input' | 'output';
 
 type ToJSONSchema = (schema: unknown, params?: Record<string, unknown>) => unknown;
+
+// The SDK's own converters are required on first use, not imported: most steps
+// have no zod schema, and loading zod at start costs every worker ~60 ms of CPU
+// and ~10 MiB. (zod keeps its registry on globalThis, so its CommonJS copy reads
+// metadata of schemas built with the ES module copy.)
+const sdkRequire = createRequire(import.meta.url);
+const sdkToJSONSchema = (): ToJSONSchema => (sdkRequire('zod/v4/core') as typeof ZodCore).toJSONSchema as ToJSONSchema;
+const zodToJsonSchema = (): typeof ZodToJsonSchema.zodToJsonSchema =>
+  (sdkRequire('zod-to-json-schema') as typeof ZodToJsonSchema).zodToJsonSchema;
 
 export interface SchemaConverter {
   /** Returns JSON Schema, or undefined when `schema` is of no kind we know (then warns). */
@@ -76,7 +85,7 @@ export function createSchemaConverter(
   warn: (message: string) => void = (m) => process.stderr.write(`[stephost] ${m}\n`),
 ): SchemaConverter {
   let v4: ToJSONSchema | undefined;
-  const zodV4 = (): ToJSONSchema => (v4 ??= projectToJSONSchema(projectRoot) ?? (sdkToJSONSchema as ToJSONSchema));
+  const zodV4 = (): ToJSONSchema => (v4 ??= projectToJSONSchema(projectRoot) ?? sdkToJSONSchema());
 
   const convert = (schema: unknown, io: SchemaIO, where: string): JsonSchema | undefined => {
     if (typeof schema === 'boolean') return schema; // `true`/`false` are valid JSON Schemas
@@ -90,7 +99,8 @@ export function createSchemaConverter(
       // A plain z.object() strips unknown keys rather than rejecting them, so on
       // the input side only .strict() objects may forbid extra properties (this
       // is also what zod 4's toJSONSchema does with io: 'input').
-      return zodToJsonSchema(schema as Parameters<typeof zodToJsonSchema>[0], {
+      const toJson = zodToJsonSchema();
+      return toJson(schema as Parameters<typeof toJson>[0], {
         target: 'jsonSchema7',
         pipeStrategy: io,
         effectStrategy: 'input',

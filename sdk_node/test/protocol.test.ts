@@ -436,6 +436,19 @@ describe('worker protocol', () => {
     await drainAndExit(session, worker);
   });
 
+  test('a handler that imports a TS helper at run time (after Hello) gets it compiled', async () => {
+    const worker = host.spawnWorker(join(FIXTURES, 'source-files'), 'steps/report.step.ts');
+    const session = await host.nextSession();
+    await session.inbox.kind('hello');
+    session.stream.write({ welcome: { protocol_version: 1, step_name: 'Report', stream_names: [], max_message_bytes: 0 } });
+    // steps/lib/late.ts, imported by the handler as './lib/late.js', is loaded only now.
+    session.stream.write(triggerInvoke('late-1', 'TRIGGER_KIND_EVENT', { total: 3 }));
+    const log = (await session.inbox.kind('log'))['log'];
+    assert.equal(log.msg, 'late 3');
+    assert.equal((await session.inbox.result('late-1'))['result'].outcome, 'ok');
+    await drainAndExit(session, worker);
+  });
+
   test('motia.config.ts with defineConfig and plugins not installed: AUTHENTICATE', async () => {
     const project = join(FIXTURES, 'streams');
     const worker = host.spawnWorker(project, 'motia.config.ts');
