@@ -337,9 +337,6 @@ class Host:
             worker.accept(_internal_step("streamAuth", worker, "streamAuth"))
         return retired
 
-    def stream_worker(self, name: str) -> StepWorker | None:
-        return self._stream_workers.get(name)
-
     async def retire(self, worker: StepWorker) -> None:
         """A replaced worker finishes what it holds (up to its step's timeout), then stops."""
         timeout = (worker.step.handler_limits.timeout_s if worker.step else None) or DEFAULT_API_TIMEOUT_S

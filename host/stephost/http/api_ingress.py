@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
@@ -29,6 +29,9 @@ from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
 from stephost.validation import Problem, unknown_query_params
 from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
 from stephost.workers.supervisor import StepWorker
+
+if TYPE_CHECKING:
+    from stephost.http.app import HttpSettings  # which imports this module
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -47,7 +50,7 @@ class ApiIngress:
         log_sink: LogSink,
         fallback: ASGIFramework,
         *,
-        settings: Any,  # HttpSettings (http/app.py imports this module)
+        settings: HttpSettings,
         workbench: WorkbenchRecorder | None,
     ) -> None:
         self._registry = registry

@@ -8,7 +8,6 @@ from typing import Any
 from quart import Response
 
 from stephost.settings import CorsSettings
-from stephost.types import ApiResult
 
 CONTENT_TYPES = {
     "json": "application/json",
@@ -28,19 +27,6 @@ def json_response(status: int, body: dict[str, Any], trace_id: str, headers: dic
     response.headers["x-trace-id"] = trace_id
     for name, value in (headers or {}).items():
         response.headers[name] = value
-    return response
-
-
-def result_response(result: ApiResult, trace_id: str) -> Response:
-    """A handler's answer as it gave it: status, headers, body; content type from the body's kind."""
-    response = Response(result.body, status=result.status)
-    # Quart sets a default content type; only ours or the handler's may stand.
-    del response.headers["content-type"]
-    for name, value in result.headers:
-        response.headers.add(name, value)
-    if "content-type" not in response.headers and result.body_kind in CONTENT_TYPES:
-        response.headers["content-type"] = CONTENT_TYPES[result.body_kind]
-    response.headers["x-trace-id"] = trace_id
     return response
 
 
