@@ -1,5 +1,5 @@
 """Does an open Workbench slow the api down? req/s of one api step with no Workbench client, and
-with one connected (its WebSocket receiving every log line and trace event, as the page does).
+with one connected (its WebSocket receiving the live log tail and a watched trace's events, as the page does).
 
 Usage: python bench/workbench_bench.py [--seconds 5] [--rounds 3] [--connections 16]
 
@@ -70,16 +70,26 @@ def load(url: str, seconds: int, connections: int) -> float:
 
 
 async def watching(host: HostProcess, seconds: int, connections: int) -> tuple[float, int]:
-    """req/s while a Workbench client reads everything the host streams; and how many messages it got."""
+    """req/s while a Workbench client reads everything the host streams; and how many messages it got.
+
+    Like the page with a trace open, the client watches a trace: one of the requests under load
+    (the first it hears of), so that trace's events stream too.
+    """
     received = 0
     async with websockets.connect(host.url.replace("http", "ws") + "/__workbench/ws", max_size=None) as ws:
 
         async def read() -> None:
             nonlocal received
+            watched = False
             async for raw in ws:
                 # The host gathers bursts into {"type": "batch", "messages": [...]} frames: count what is inside.
                 frame = json.loads(raw)
-                received += len(frame["messages"]) if frame.get("type") == "batch" else 1
+                messages = frame["messages"] if frame.get("type") == "batch" else [frame]
+                received += len(messages)
+                traced = [m["record"]["traceId"] for m in messages if m["type"] == "log" and m["record"]["traceId"]]
+                if traced and not watched and frame.get("type") == "batch":
+                    await ws.send(json.dumps({"type": "watch", "traceId": traced[-1]}))
+                    watched = True
 
         reader = asyncio.create_task(read())
         rps = await asyncio.to_thread(load, host.url + "/ok", seconds, connections)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,16 +146,96 @@ async def test_log_lines_reach_a_workbench_websocket_client_live(orders_dev: Hos
             order = {"item": "pen", "quantity": 1, "customer": {"name": "Bo", "email": "bo@example.com"}}
             r = await client.post(orders_dev.url + "/orders", json=order)
         trace_id = r.headers["x-trace-id"]
-        seen: list[dict[str, Any]] = []
-        async with asyncio.timeout(10):
-            while not any(m["type"] == "log" and m["record"]["msg"] == "order stored" for m in seen):
-                frame = json.loads(await ws.recv())
-                assert frame["type"] == "batch"  # bursts travel as one frame
-                seen.extend(frame["messages"])
+        seen = await receive_until(ws, lambda m: m["type"] == "log" and m["record"]["msg"] == "order stored")
         logs = [m["record"] for m in seen if m["type"] == "log" and m["record"]["traceId"] == trace_id]
         # both steps' lines of the trace, in whatever order their two workers' lines arrived
         assert {x["step"] for x in logs} >= {"CreateOrder", "StoreOrder"}
-        assert any(m["type"] == "trace" and m["event"]["kind"] == "emit" for m in seen)
+        # the page watches no trace: it is sent no trace events
+        assert not [m for m in seen if m["type"] == "trace"]
+
+
+async def receive_until(ws: Any, done: Callable[[dict[str, Any]], bool], seconds: float = 10) -> list[dict[str, Any]]:
+    """The messages of the batch frames `ws` receives, up to and including the frame with one `done` holds."""
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(seconds):
+        while not any(done(m) for m in seen):
+            frame = json.loads(await ws.recv())
+            assert frame["type"] == "batch"  # bursts travel as one frame
+            seen.extend(frame["messages"])
+    return seen
+
+
+@pytest.fixture(scope="module")
+def chain_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostProcess]:
+    """Start -> (slow.go) -> Slow, which waits half a second; Chatty logs as many lines as asked."""
+    with HostProcess(copy_project("workbench_live", tmp_path_factory.mktemp("wb")), mode="dev") as host:
+        yield host
+
+
+async def test_a_page_gets_the_trace_events_of_the_trace_it_watches_and_of_no_other(chain_dev: HostProcess) -> None:
+    async with websockets.connect(chain_dev.url.replace("http", "ws") + "/__workbench/ws") as ws:
+        await ws.recv()  # hello
+        async with httpx.AsyncClient() as client:
+            other = (await client.post(chain_dev.url + "/start", json={})).headers["x-trace-id"]
+            watched = (await client.post(chain_dev.url + "/start", json={})).headers["x-trace-id"]
+        await ws.send(json.dumps({"type": "watch", "traceId": watched}))
+        # Slow runs half a second after each request: the watch is in place before its state call.
+        # Wait for the watched Slow run's end and for the other's log line (it started first).
+        seen: list[dict[str, Any]] = []
+        async with asyncio.timeout(10):
+            while not (
+                any(m["type"] == "trace" and m["event"]["kind"] == "invocation" and m["event"]["step"] == "Slow"
+                    for m in seen)
+                and any(m["type"] == "log" and m["record"]["traceId"] == other for m in seen)
+            ):
+                seen.extend(json.loads(await ws.recv())["messages"])
+        events = [m["event"] for m in seen if m["type"] == "trace"]
+        assert {e["traceId"] for e in events} == {watched}
+        assert ("state", "set") in {(e["kind"], e.get("op")) for e in events}
+
+
+async def test_a_message_the_socket_cannot_use_is_answered_with_an_error_that_names_it(chain_dev: HostProcess) -> None:
+    async with websockets.connect(chain_dev.url.replace("http", "ws") + "/__workbench/ws") as ws:
+        await ws.recv()  # hello
+        for bad, says in [
+            ("not json", "must be JSON"),
+            (json.dumps({"type": "subscribe"}), "only takes"),
+            (json.dumps({"type": "watch", "traceId": 42}), "traceId must be a non-empty string or null, got 42"),
+        ]:
+            await ws.send(bad)
+            errors = await receive_until(ws, lambda m: m["type"] == "error", 5)
+            assert says in errors[-1]["message"]
+        # and the socket still works
+        await ws.send(json.dumps({"type": "watch", "traceId": None}))
+        async with httpx.AsyncClient() as client:
+            await client.post(chain_dev.url + "/chatty", json={"lines": 1})
+        await receive_until(ws, lambda m: m["type"] == "log" and m["record"]["msg"] == "chat over", 5)
+
+
+async def test_a_burst_of_log_lines_is_capped_per_page_and_every_line_left_out_is_counted(
+    chain_dev: HostProcess,
+) -> None:
+    async with websockets.connect(chain_dev.url.replace("http", "ws") + "/__workbench/ws") as ws:
+        await ws.recv()  # hello
+        async with httpx.AsyncClient() as client:
+            r = await client.post(chain_dev.url + "/chatty", json={"lines": 3000})
+        trace_id = r.headers["x-trace-id"]
+        seen: list[dict[str, Any]] = []
+        streamed = skipped = 0
+        # Every one of the 3001 lines either arrives or is counted in a marker: wait until all are accounted for.
+        async with asyncio.timeout(15):
+            while streamed + skipped < 3001:
+                frame = json.loads(await ws.recv())
+                for m in frame["messages"]:
+                    seen.append(m)
+                    if m["type"] == "log" and m["record"]["traceId"] == trace_id:
+                        streamed += 1
+                    elif m["type"] == "skipped":
+                        skipped += m["logs"]
+        assert skipped > 0 and streamed < 1000
+    # the host's buffer kept the lines the page was not sent
+    kept = httpx.get(chain_dev.url + "/__workbench/api/logs").json()["logs"]
+    assert sum(1 for x in kept if x["traceId"] == trace_id) == 2000  # the buffer's size; the oldest went
 
 
 def test_the_state_api_lists_groups_and_a_groups_keys_and_values_in_insertion_order(mixed_dev: HostProcess) -> None:

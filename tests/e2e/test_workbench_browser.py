@@ -119,3 +119,34 @@ def test_a_dead_letter_is_replayed_from_the_page(page: Page, tmp_path: Path) -> 
         page.click('#tabs button[data-tab="logs"]')
         expect(page.locator("#log-rows tr.log").filter(has_text="job done on replay")).to_have_count(1)
         page.screenshot(path=str(SHOTS / "dlq-replayed.png"), full_page=True)
+
+
+def test_an_open_trace_follows_its_events_live_and_a_burst_of_logs_shows_what_was_left_out(
+    page: Page, tmp_path: Path
+) -> None:
+    project = shutil.copytree(ROOT / "tests" / "e2e" / "projects" / "workbench_live", tmp_path / "workbench_live")
+    with HostProcess(project, mode="dev") as host:
+        page.goto(host.url + "/__workbench")
+        expect(page.locator("#live")).to_have_text("live")
+        trace_id = httpx.post(host.url + "/start", json={}).headers["x-trace-id"]
+        page.click('#tabs button[data-tab="trace"]')
+        page.fill("#trace-id", trace_id)
+        page.click("#trace-load")
+        # Slow ends half a second later; the page, watching this trace, redraws when its events come
+        invocations = page.locator("#trace-invocations tr.invocation")
+        expect(invocations.filter(has_text="Slow")).to_have_count(1, timeout=5000)
+        expect(page.locator("#trace-events")).to_contain_text("state.set(slow")
+        page.screenshot(path=str(SHOTS / "trace-live.png"), full_page=True)
+
+        page.click('#tabs button[data-tab="logs"]')
+        assert httpx.post(host.url + "/chatty", json={"lines": 3000}).status_code == 200
+        marker = page.locator("#log-rows tr.skipped").first
+        expect(marker).to_contain_text("left out of the live tail")
+        # the tail holds the burst's newest lines, its last one included
+        expect(page.locator("#log-rows tr.log").filter(has_text="chat over")).to_have_count(1)
+        page.screenshot(path=str(SHOTS / "logs-skipped.png"), full_page=True)
+        marker.locator("a.load-all").click()
+        # the host's buffer holds the last 2000 lines (the page draws the newest 500): no gap is left
+        expect(page.locator("#log-count")).to_have_text(re.compile(r" of 2000 line\(s\)$"))
+        expect(page.locator("#log-rows tr.skipped")).to_have_count(0)
+        expect(page.locator("#log-rows tr.log").filter(has_text="chat 2800")).to_have_count(1)

@@ -2,8 +2,12 @@
 
 JSON: `api/flows`, `api/logs`, `api/traces`, `api/traces/<traceId>`, `api/dlq` (+ replay),
 `api/workers`, `api/state` (the groups) and `api/state/<group>` (its keys and values).
-WebSocket `/__workbench/ws`: first `{"type": "hello", "logs": [...]}`, then
-`{"type": "log", "record"}` and `{"type": "trace", "event"}` as they happen.
+WebSocket `/__workbench/ws`: first `{"type": "hello", "logs": [...]}`, then frames
+`{"type": "batch", "messages": [...]}` holding `{"type": "log", "record"}` (the live tail, capped
+per page), `{"type": "skipped", "logs": N}` (N lines left out of the tail there) and
+`{"type": "trace", "event"}` for the trace the page watches. The page says which with
+`{"type": "watch", "traceId": "..."}` (null: none); a message the host cannot use is answered
+with `{"type": "error", "message"}`.
 """
 
 from __future__ import annotations
@@ -128,9 +132,25 @@ def register_workbench(
                 await websocket.close(1001, "stephost is shutting down")
                 return
 
-    async def read_until_closed() -> None:
+    async def read_commands(client: WorkbenchClient) -> None:
+        """The page's requests (which trace it watches), until it leaves."""
         while True:
-            await websocket.receive()  # the page sends nothing that matters; this notices it leaving
+            problem = watch_request(client, await websocket.receive())
+            if problem is not None:
+                client.offer({"type": "error", "message": problem})
+
+    def watch_request(client: WorkbenchClient, raw: str | bytes) -> str | None:
+        try:
+            message = json.loads(raw)
+        except ValueError as exc:
+            return f"a Workbench socket message must be JSON: {exc}"
+        if not isinstance(message, dict) or message.get("type") != "watch":
+            return f'the Workbench socket only takes {{"type": "watch", "traceId": ...}}, got {str(raw)[:200]!r}'
+        trace_id = message.get("traceId")
+        if trace_id is not None and (not isinstance(trace_id, str) or not trace_id):
+            return f"watch: traceId must be a non-empty string or null, got {trace_id!r}"
+        recorder.watch(client, trace_id)
+        return None
 
     @app.websocket(WS_PATH)
     async def workbench_socket() -> None:
@@ -140,7 +160,7 @@ def register_workbench(
             hello = {"type": "hello", "logs": [log_json(r) for r in recorder.logs]}
             await websocket.send(json.dumps(hello, default=str, ensure_ascii=False))
             writer = asyncio.ensure_future(send_queued(client))
-            reader = asyncio.ensure_future(read_until_closed())
+            reader = asyncio.ensure_future(read_commands(client))
             try:
                 await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
             finally:

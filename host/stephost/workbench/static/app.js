@@ -8,7 +8,8 @@ const MAX_LOGS = 2000;
 const SVG = 'http://www.w3.org/2000/svg';
 
 const $ = (id) => document.getElementById(id);
-const state = { flows: [], logs: [], steps: new Set(), traceId: null, renderQueued: false, stateGroup: null };
+const state = { flows: [], logs: [], steps: new Set(), traceId: null, renderQueued: false, traceRenderQueued: false,
+  stateGroup: null, ws: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -144,11 +145,31 @@ function drawFlow() {
 
 function addLog(record) {
   state.logs.push(record);
-  if (state.logs.length > MAX_LOGS) state.logs.splice(0, state.logs.length - MAX_LOGS);
+  trimLogs();
   if (!state.steps.has(record.step)) {
     state.steps.add(record.step);
     $('log-step').append(el('option', { value: record.step }, record.step));
   }
+}
+
+function trimLogs() {
+  if (state.logs.length > MAX_LOGS) state.logs.splice(0, state.logs.length - MAX_LOGS);
+}
+
+// The host streams a capped live tail; where it left lines out it says how many. The marker stays
+// in the list (whatever the filters) so the gap is visible, and "load all" fetches the host's buffer.
+function addSkipped(count) {
+  const last = state.logs[state.logs.length - 1];
+  if (last && last.skipped) last.skipped += count;
+  else state.logs.push({ skipped: count, time: Date.now() });
+  trimLogs();
+}
+
+async function loadAllLogs() {
+  const logs = (await getJson(API + '/logs')).logs;
+  state.logs = [];
+  logs.forEach(addLog);
+  renderLogs();
 }
 
 function queueLogRender() {
@@ -161,9 +182,14 @@ function renderLogs() {
   const step = $('log-step').value;
   const min = LEVELS[$('log-level').value] || 0;
   const trace = $('log-trace').value.trim();
-  const shown = state.logs.filter((r) => (!step || r.step === step) && (LEVELS[r.level] || 20) >= min
-    && (!trace || (r.traceId || '').includes(trace)));
+  const shown = state.logs.filter((r) => r.skipped || ((!step || r.step === step) && (LEVELS[r.level] || 20) >= min
+    && (!trace || (r.traceId || '').includes(trace))));
   const rows = shown.slice(-500).reverse().map((r) => {
+    if (r.skipped) {
+      return el('tr', { class: 'log skipped' }, el('td', {}, fmtTime(r.time)), el('td', { colspan: 4, class: 'msg' },
+        `… ${r.skipped} line(s) left out of the live tail (busy host) `,
+        el('a', { class: 'load-all', onclick: loadAllLogs }, 'load all kept lines')));
+    }
     const fields = Object.fromEntries(Object.entries(r.fields || {}).filter(([k]) => k !== 'stack'));
     const text = r.msg + (Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '') + (r.fields && r.fields.stack ? '\n' + r.fields.stack : '');
     return el('tr', { class: 'log level-' + r.level },
@@ -171,13 +197,15 @@ function renderLogs() {
       el('td', {}, traceLink(r.traceId)), el('td', { class: 'msg' }, text));
   });
   $('log-rows').replaceChildren(...rows);
-  $('log-count').textContent = `${shown.length} of ${state.logs.length} line(s)`;
+  const lines = (rows) => rows.filter((r) => !r.skipped).length;
+  $('log-count').textContent = `${lines(shown)} of ${lines(state.logs)} line(s)`;
 }
 
 // ------------------------------------------------------------------ traces
 
 async function openTrace(traceId) {
-  state.traceId = traceId;
+  state.traceId = traceId || null;
+  sendWatch();
   $('trace-id').value = traceId;
   showTab('trace');
   await renderTrace();
@@ -406,9 +434,27 @@ async function renderStateGroup() {
 
 // ------------------------------------------------------------------ live socket
 
+// The host sends the events of the one trace this page watches: tell it which (again after a reconnect).
+function sendWatch() {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.ws.send(JSON.stringify({ type: 'watch', traceId: state.traceId }));
+  }
+}
+
+function queueTraceRender() {
+  if (state.traceRenderQueued) return;
+  state.traceRenderQueued = true;
+  setTimeout(() => { state.traceRenderQueued = false; renderTrace(); }, 200);
+}
+
 function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__workbench/ws`);
-  ws.onopen = () => { $('live').textContent = 'live'; $('live').className = 'live on'; };
+  state.ws = ws;
+  ws.onopen = () => {
+    $('live').textContent = 'live'; $('live').className = 'live on';
+    sendWatch();
+    if (state.traceId) queueTraceRender();  // events may have come while the socket was down
+  };
   ws.onclose = () => {
     $('live').textContent = 'offline'; $('live').className = 'live off';
     setTimeout(connect, 1000);
@@ -429,8 +475,13 @@ function handleMessage(message) {
     } else if (message.type === 'log') {
       addLog(message.record);
       queueLogRender();
+    } else if (message.type === 'skipped') {
+      addSkipped(message.logs);
+      queueLogRender();
     } else if (message.type === 'trace' && message.event.traceId === state.traceId) {
-      renderTrace();
+      queueTraceRender();  // a burst of events re-reads the trace once
+    } else if (message.type === 'error') {
+      console.warn('workbench socket:', message.message);
     }
   }
 }
