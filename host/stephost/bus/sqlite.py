@@ -1,7 +1,8 @@
 """SQLite queue store: the embedded default. Deliveries live in a file; a host that
 dies loses nothing, and on restart the deliveries it was running are run again.
 
-Every method is one short transaction, run inline on the event loop (WAL,
+Every write is one short piece of the current group transaction, run inline on the event
+loop, and returns once that group is committed (`stephost.sqlite_file`; WAL,
 synchronous=NORMAL: durable against the process dying).
 """
 
@@ -94,7 +95,7 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
 
 class SqliteQueueStore:
     def __init__(self, path: Path) -> None:
-        self._conn: sqlite3.Connection = open_database(path)
+        self._conn = open_database(path)
         self._conn.executescript(_SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(deliveries)")}
         if "claimed_at" not in columns:  # a file written before leases existed
@@ -102,48 +103,54 @@ class SqliteQueueStore:
 
     async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
         data = json.dumps(event.data, separators=(",", ":"))
-        with self._conn:  # one transaction: every subscriber's copy or none
-            self._conn.execute("BEGIN")
-            self._conn.executemany(
+        rows = [
+            (
+                step,
+                event.id,
+                event.topic,
+                data,
+                event.trace_id,
+                event.emitted_by,
+                event.message_group_id,
+                available_at[step],
+            )
+            for step in steps
+        ]
+        # atomic: every subscriber's copy or none
+        await self._conn.write(
+            lambda c: c.executemany(
                 "INSERT INTO deliveries (step, event_id, topic, data, trace_id, emitted_by, group_id, available_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        step,
-                        event.id,
-                        event.topic,
-                        data,
-                        event.trace_id,
-                        event.emitted_by,
-                        event.message_group_id,
-                        available_at[step],
-                    )
-                    for step in steps
-                ],
-            )
+                rows,
+            ),
+            atomic=len(rows) > 1,
+        )
 
     async def claim(self, step: str, now: float, limit: int, fifo: bool, lease_s: float) -> list[Delivery]:
         if limit <= 0:
             return []
-        with self._conn:
-            self._conn.execute("BEGIN")
-            self._conn.execute(_EXPIRE_LEASES, (step, now - lease_s))
-            rows = self._conn.execute(_CLAIM_FIFO if fifo else _CLAIM_STANDARD, (now, step, now, limit)).fetchall()
+
+        def claim(c: sqlite3.Connection) -> list[Any]:
+            c.execute(_EXPIRE_LEASES, (step, now - lease_s))
+            return c.execute(_CLAIM_FIFO if fifo else _CLAIM_STANDARD, (now, step, now, limit)).fetchall()
+
+        rows = await self._conn.write(claim, atomic=True)
         return sorted((_delivery(r) for r in rows), key=lambda d: int(d.id))
 
     async def complete(self, delivery: Delivery) -> None:
-        self._conn.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),))
+        await self._conn.write(lambda c: c.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),)))
 
     async def retry(self, delivery: Delivery, available_at: float, failure: Failure) -> None:
-        self._conn.execute(
-            "UPDATE deliveries SET running = 0, attempt = ?, available_at = ?, last_error = ? WHERE id = ?",
-            (delivery.attempt + 1, available_at, f"{failure.code}: {failure.message}", int(delivery.id)),
+        await self._conn.write(
+            lambda c: c.execute(
+                "UPDATE deliveries SET running = 0, attempt = ?, available_at = ?, last_error = ? WHERE id = ?",
+                (delivery.attempt + 1, available_at, f"{failure.code}: {failure.message}", int(delivery.id)),
+            )
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure, now: float) -> None:
-        with self._conn:
-            self._conn.execute("BEGIN")
-            moved = self._conn.execute(
+        def move(c: sqlite3.Connection) -> None:
+            moved = c.execute(
                 "INSERT INTO dead_letters (id, step, event_id, topic, data, trace_id, emitted_by, group_id, attempts, "
                 "failed_at, error_code, error_message, error_stack) "
                 "SELECT id, step, event_id, topic, data, trace_id, emitted_by, group_id, ?, ?, ?, ?, ? "
@@ -151,7 +158,9 @@ class SqliteQueueStore:
                 (delivery.attempt, now, failure.code, failure.message, failure.stack, int(delivery.id)),
             ).rowcount
             if moved:
-                self._conn.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),))
+                c.execute("DELETE FROM deliveries WHERE id = ?", (int(delivery.id),))
+
+        await self._conn.write(move, atomic=True)
 
     async def next_due(self, step: str) -> float | None:
         row = self._conn.execute(
@@ -160,7 +169,9 @@ class SqliteQueueStore:
         return float(row[0]) if row and row[0] is not None else None
 
     async def recover(self) -> int:
-        return self._conn.execute("UPDATE deliveries SET running = 0 WHERE running = 1").rowcount
+        return await self._conn.write(
+            lambda c: c.execute("UPDATE deliveries SET running = 0 WHERE running = 1").rowcount
+        )
 
     async def pending(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
@@ -177,19 +188,20 @@ class SqliteQueueStore:
         return out
 
     async def replay(self, dead_letter_id: str, now: float) -> bool:
-        with self._conn:
-            self._conn.execute("BEGIN")
-            moved = self._conn.execute(
+        def move(c: sqlite3.Connection) -> int:
+            moved = c.execute(
                 "INSERT INTO deliveries (step, event_id, topic, data, trace_id, emitted_by, group_id, available_at) "
                 "SELECT step, event_id, topic, data, trace_id, emitted_by, group_id, ? FROM dead_letters WHERE id = ?",
                 (now, int(dead_letter_id) if dead_letter_id.isdigit() else -1),
             ).rowcount
             if moved:
-                self._conn.execute("DELETE FROM dead_letters WHERE id = ?", (int(dead_letter_id),))
-        return bool(moved)
+                c.execute("DELETE FROM dead_letters WHERE id = ?", (int(dead_letter_id),))
+            return int(moved)
+
+        return bool(await self._conn.write(move, atomic=True))
 
     async def purge(self) -> int:
-        return self._conn.execute("DELETE FROM dead_letters").rowcount
+        return await self._conn.write(lambda c: c.execute("DELETE FROM dead_letters").rowcount)
 
     async def close(self) -> None:
         self._conn.close()

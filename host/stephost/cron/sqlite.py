@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,16 +30,19 @@ class SqliteCronSlots:
         self._conn.executescript(_SCHEMA)
 
     async def claim(self, step: str, slot: datetime) -> bool:
-        inserted = self._conn.execute(
-            "INSERT OR IGNORE INTO cron_slots (step, slot) VALUES (?, ?)", (step, slot.timestamp())
-        ).rowcount
-        if inserted:
-            self._conn.execute(
-                "DELETE FROM cron_slots WHERE step = ? AND slot < "
-                "(SELECT MIN(slot) FROM (SELECT slot FROM cron_slots WHERE step = ? ORDER BY slot DESC LIMIT ?))",
-                (step, step, KEEP_PER_STEP),
-            )
-        return bool(inserted)
+        def insert(c: sqlite3.Connection) -> int:
+            inserted = c.execute(
+                "INSERT OR IGNORE INTO cron_slots (step, slot) VALUES (?, ?)", (step, slot.timestamp())
+            ).rowcount
+            if inserted:
+                c.execute(
+                    "DELETE FROM cron_slots WHERE step = ? AND slot < "
+                    "(SELECT MIN(slot) FROM (SELECT slot FROM cron_slots WHERE step = ? ORDER BY slot DESC LIMIT ?))",
+                    (step, step, KEEP_PER_STEP),
+                )
+            return int(inserted)
+
+        return bool(await self._conn.write(insert, atomic=True))
 
     async def last_claimed(self, step: str) -> datetime | None:
         row = self._conn.execute("SELECT MAX(slot) FROM cron_slots WHERE step = ?", (step,)).fetchone()
@@ -46,16 +50,22 @@ class SqliteCronSlots:
 
     async def begin_run(self, step: str, run_id: str, lease_s: float) -> bool:
         now = time.time()
-        taken = self._conn.execute(
-            "INSERT INTO cron_runs (step, run_id, lease_until) VALUES (?, ?, ?) "
-            "ON CONFLICT (step) DO UPDATE SET run_id = excluded.run_id, lease_until = excluded.lease_until "
-            "WHERE cron_runs.lease_until <= ?",
-            (step, run_id, now + lease_s, now),
-        ).rowcount
+        taken = await self._conn.write(
+            lambda c: (
+                c.execute(
+                    "INSERT INTO cron_runs (step, run_id, lease_until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (step) DO UPDATE SET run_id = excluded.run_id, lease_until = excluded.lease_until "
+                    "WHERE cron_runs.lease_until <= ?",
+                    (step, run_id, now + lease_s, now),
+                ).rowcount
+            )
+        )
         return bool(taken)
 
     async def end_run(self, step: str, run_id: str) -> None:
-        self._conn.execute("DELETE FROM cron_runs WHERE step = ? AND run_id = ?", (step, run_id))
+        await self._conn.write(
+            lambda c: c.execute("DELETE FROM cron_runs WHERE step = ? AND run_id = ?", (step, run_id))
+        )
 
     async def close(self) -> None:
         self._conn.close()

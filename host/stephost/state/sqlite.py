@@ -3,7 +3,8 @@
 WAL mode with synchronous=NORMAL: a committed write survives the host process
 dying (the durability stephost promises); only a power cut can lose the last
 transactions. Calls run inline on the event loop: each is one indexed statement,
-far cheaper than a hop to a thread.
+far cheaper than a hop to a thread; writes return once their group is committed
+(`stephost.sqlite_file`).
 """
 
 from __future__ import annotations
@@ -35,15 +36,20 @@ class SqliteStateStore:
         return json.loads(row[0]) if row else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
-        self._conn.execute(
-            "INSERT INTO state (grp, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (grp, key) DO UPDATE SET value = excluded.value",
-            (group, key, json.dumps(value, separators=(",", ":"))),
+        encoded = json.dumps(value, separators=(",", ":"))
+        await self._conn.write(
+            lambda c: c.execute(
+                "INSERT INTO state (grp, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (grp, key) DO UPDATE SET value = excluded.value",
+                (group, key, encoded),
+            )
         )
         return value
 
     async def delete(self, group: str, key: str) -> Any | None:
-        row = self._conn.execute("DELETE FROM state WHERE grp = ? AND key = ? RETURNING value", (group, key)).fetchone()
+        row = await self._conn.write(
+            lambda c: c.execute("DELETE FROM state WHERE grp = ? AND key = ? RETURNING value", (group, key)).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     async def get_group(self, group: str) -> list[Any]:
@@ -59,7 +65,7 @@ class SqliteStateStore:
         return [r[0] for r in self._conn.execute("SELECT DISTINCT grp FROM state ORDER BY grp")]
 
     async def clear(self, group: str) -> None:
-        self._conn.execute("DELETE FROM state WHERE grp = ?", (group,))
+        await self._conn.write(lambda c: c.execute("DELETE FROM state WHERE grp = ?", (group,)))
 
     async def close(self) -> None:
         self._conn.close()

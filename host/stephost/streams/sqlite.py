@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +36,29 @@ class SqliteStreamStore:
     async def set(self, stream: str, group: str, item_id: str, data: Any) -> tuple[dict[str, Any], bool]:
         item = as_item(item_id, data)
         encoded = json.dumps(item, separators=(",", ":"))
-        with self._conn:
-            self._conn.execute("BEGIN")
-            updated = self._conn.execute(
+
+        def upsert(c: sqlite3.Connection) -> int:
+            updated = c.execute(
                 "UPDATE stream_items SET item = ? WHERE stream = ? AND grp = ? AND id = ?",
                 (encoded, stream, group, item_id),
             ).rowcount
             if not updated:
-                self._conn.execute(
+                c.execute(
                     "INSERT INTO stream_items (stream, grp, id, item) VALUES (?, ?, ?, ?)",
                     (stream, group, item_id, encoded),
                 )
+            return int(updated)
+
+        updated = await self._conn.write(upsert, atomic=True)
         return item, not updated
 
     async def delete(self, stream: str, group: str, item_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute(
-            "DELETE FROM stream_items WHERE stream = ? AND grp = ? AND id = ? RETURNING item", (stream, group, item_id)
-        ).fetchone()
+        row = await self._conn.write(
+            lambda c: c.execute(
+                "DELETE FROM stream_items WHERE stream = ? AND grp = ? AND id = ? RETURNING item",
+                (stream, group, item_id),
+            ).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     async def get_group(self, stream: str, group: str) -> list[dict[str, Any]]:
