@@ -8,7 +8,8 @@ the host's main thread with py-spy (a sampling profiler in its own process: the 
 unmodified). The host's CPU time over the run divided by the requests served gives
 microseconds per request; each sample is put in the first stage whose code is on its stack,
 searched from the innermost frame out, so a sample inside h11 called by the ingress counts
-as HTTP, not as ingress. Printed as a table, written to bench/results/breakdown-<route>.json.
+as HTTP, not as ingress. Printed as a table, written to bench/results/breakdown-<route>.json;
+py-spy's folded stacks are kept beside it (breakdown-<route>.folded).
 
 Stages: HTTP (Hypercorn, h11, socket writes), worker stream (grpc.aio reads and writes),
 worker protocol (stephost's connection: messages, futures, batching), ctx calls (state,
@@ -136,6 +137,9 @@ def main() -> int:
             cpu_s = sum(proc.cpu_times()[:2]) - cpu_before
         requests = load["rps"] * (args.seconds - 1)
         samples = main_thread_samples(raw)
+        (HERE / "results").mkdir(exist_ok=True)
+        # the folded stacks themselves, for a closer look (flamegraph.pl, speedscope, grep)
+        shutil.copy(raw, HERE / "results" / f"breakdown-{args.route}.folded")
     finally:
         shutil.rmtree(project, ignore_errors=True)
     total = sum(samples.values()) or 1
