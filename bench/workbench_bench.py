@@ -5,7 +5,7 @@ Usage: python bench/workbench_bench.py [--seconds 5] [--rounds 3] [--connections
 
 The api step logs one line per request, so the open Workbench has something to stream. Load
 comes from wrk when it is installed, else from an asyncio httpx client in a separate process.
-Rounds alternate closed/open on the same host; medians are printed with their ratio.
+Rounds alternate closed/open on the same host (ABBA order); medians are printed with their ratio.
 `run(args)` does the same for bench/run_all.py and returns the row of its summary.
 """
 
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import websockets
 
 from stephost.testing import HostProcess
@@ -113,28 +114,49 @@ def run(args: argparse.Namespace) -> list[Figure]:
     (project / "steps" / "ok_step.py").write_text(STEP)
     closed: list[float] = []
     opened: list[float] = []
+    # The host's CPU time per request on each side: req/s on a shared 2-core machine moves by a
+    # few percent from one round to the next, the host's own cost per request much less.
+    cpu_us: dict[str, list[float]] = {"closed": [], "open": []}
     messages: list[int] = []
     try:
         extra = ["--enable-workbench", "--storage", "memory", "--log-level", "warn"]
         with HostProcess(project, extra_args=extra) as host:
+            assert host.proc is not None
+            host_process = psutil.Process(host.proc.pid)
             load(host.url + "/ok", 2, args.connections)  # warm-up
-            for _ in range(args.rounds):
-                closed.append(load(host.url + "/ok", args.seconds, args.connections))
-                rps, got = asyncio.run(watching(host, args.seconds, args.connections))
-                opened.append(rps)
-                messages.append(got)
+            for n in range(args.rounds):
+                # closed-open, then open-closed: a host that slows down (or speeds up) over the
+                # run weighs on both sides alike instead of always on the second one
+                for side in ("closed", "open") if n % 2 == 0 else ("open", "closed"):
+                    cpu_before = sum(host_process.cpu_times()[:2])
+                    if side == "closed":
+                        rps = load(host.url + "/ok", args.seconds, args.connections)
+                        closed.append(rps)
+                    else:
+                        rps, got = asyncio.run(watching(host, args.seconds, args.connections))
+                        opened.append(rps)
+                        messages.append(got)
+                    cpu_s = sum(host_process.cpu_times()[:2]) - cpu_before
+                    cpu_us[side].append(cpu_s / (rps * args.seconds) * 1e6)
     finally:
         shutil.rmtree(project, ignore_errors=True)
     closed_rps, open_rps = statistics.median(closed), statistics.median(opened)
     tool = "wrk" if shutil.which("wrk") else "httpx (no wrk)"
     print(f"\nGET api step that logs a line, c{args.connections}, {args.seconds} s x {args.rounds}, load: {tool}")
-    print(f"{'Workbench':<12} {'req/s':>8}")
-    print(f"{'closed':<12} {closed_rps:>8.0f}")
-    print(f"{'open':<12} {open_rps:>8.0f}   ({statistics.median(messages):.0f} messages streamed per round)")
-    print(f"open/closed: {open_rps / closed_rps:.2f}x (target >= 0.95x)")
+    closed_cpu, open_cpu = statistics.median(cpu_us["closed"]), statistics.median(cpu_us["open"])
+    print(f"{'Workbench':<12} {'req/s':>8} {'host CPU us/request':>20}")
+    print(f"{'closed':<12} {closed_rps:>8.0f} {closed_cpu:>20.0f}")
+    print(
+        f"{'open':<12} {open_rps:>8.0f} {open_cpu:>20.0f}"
+        f"   ({statistics.median(messages):.0f} messages streamed per round)"
+    )
+    print(f"open/closed: {open_rps / closed_rps:.2f}x req/s (target >= 0.95x), {open_cpu / closed_cpu:.2f}x host CPU")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "workbench.json").write_text(
-        json.dumps({"settings": vars(args), "closed": closed, "open": opened, "messages": messages}, indent=2)
+        json.dumps(
+            {"settings": vars(args), "closed": closed, "open": opened, "cpu_us": cpu_us, "messages": messages},
+            indent=2,
+        )
     )
     # Open is "stephost", closed the baseline: the ratio is what the open Workbench leaves of the api.
     return [
