@@ -112,6 +112,8 @@ declare module 'motia' {
   export type Emitter<TEmitData> = (event: TEmitData & { messageGroupId?: string }) => Promise<void>
   export interface FlowContext<TEmitData = never> {
     emit: Emitter<TEmitData>
+    /** Node workers: aborted when the host cancels the invocation; pass it to what can stop early. */
+    signal: AbortSignal
     traceId: string
     flows: string[]
     /** 1 on the first delivery of an event, 2 on its first retry, ... */

@@ -61,6 +61,12 @@ export interface StreamApi {
 }
 
 export interface StepContext extends InvocationInfo {
+  /**
+   * Aborted when the host cancels the invocation (its deadline passed, its caller went away,
+   * the worker drains). Pass it to whatever can stop early (`fetch`, `timers/promises`): a
+   * handler that cannot be stopped keeps the invocation open until the host kills the worker.
+   */
+  signal: AbortSignal;
   logger: Logger;
   emit(event: EmitEvent): Promise<void>;
   state: StateApi;
@@ -177,8 +183,14 @@ function createStreams(transport: ContextTransport, knownNames: readonly string[
   });
 }
 
-export function createContext(info: InvocationInfo, transport: ContextTransport, streamNames: readonly string[]): StepContext {
+export function createContext(
+  info: InvocationInfo,
+  transport: ContextTransport,
+  streamNames: readonly string[],
+  signal: AbortSignal = new AbortController().signal,
+): StepContext {
   return {
+    signal,
     traceId: info.traceId,
     flows: info.flows,
     attempt: info.attempt,

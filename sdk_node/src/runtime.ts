@@ -4,7 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Connection, HostHandlers } from './connection.js';
 import { createContext, type ContextTransport } from './context.js';
-import { CANCELLED, HANDLER_ERROR, INTERNAL, INVALID_RESPONSE, StepError, toWireError, wireError } from './errors.js';
+import { CANCELLED, HANDLER_ERROR, INVALID_ARGUMENT, INVALID_RESPONSE, StepError, toWireError, wireError } from './errors.js';
 import { invokeHandler, preflight } from './invoke.js';
 import { decodeJson, encodeJson } from './json.js';
 import type { LoadedStep } from './loader.js';
@@ -19,6 +19,9 @@ import {
   type Welcome,
 } from './protocol.js';
 import { toApiResponse, type ResponseOutcome } from './response.js';
+
+/** How long before a drain's deadline what still runs is cancelled (docs/protocol.md W-DRAIN-2). */
+const DRAIN_MARGIN_MS = 250;
 
 interface Running {
   controller: AbortController;
@@ -102,7 +105,7 @@ export class WorkerRuntime implements HostHandlers {
     try {
       payload = decodeJson(invoke.payload_json);
     } catch (err) {
-      this.answer(id, { error: toWireError(INTERNAL, err, 'the Invoke payload is not valid JSON') });
+      this.answer(id, { error: toWireError(INVALID_ARGUMENT, err, 'the Invoke payload is not valid JSON') });
       return;
     }
 
@@ -117,6 +120,7 @@ export class WorkerRuntime implements HostHandlers {
       { traceId: invoke.trace_id, flows: [...invoke.flows], attempt: invoke.attempt || 1, eventId: invoke.event_id },
       this.transport(id, run.controller.signal),
       this.streamNames,
+      run.controller.signal,
     );
     void this.execute(id, invoke, payload, ctx, run);
   }
@@ -183,19 +187,30 @@ export class WorkerRuntime implements HostHandlers {
   }
 
   cancel(cancel: Cancel): void {
-    const run = this.running.get(cancel.invocation_id);
+    this.cancelRun(cancel.invocation_id, cancel.reason || 'cancelled by the host');
+  }
+
+  private cancelRun(id: string, reason: string): void {
+    const run = this.running.get(id);
     // Already answered, or already cancelled: the host does not wait for another reply.
     if (!run || run.controller.signal.aborted) return;
-    const reason = cancel.reason || 'cancelled by the host';
     // Aborting makes the handler's further ctx calls fail fast and rejects the ones it
     // waits on; execute() answers CANCELLED once the handler has settled.
     run.controller.abort(new StepError(CANCELLED, reason));
-    this.conn.rejectCallsOf(cancel.invocation_id, new StepError(CANCELLED, `the invocation was cancelled: ${reason}`));
+    this.conn.rejectCallsOf(id, new StepError(CANCELLED, `the invocation was cancelled: ${reason}`));
   }
 
-  drain(): void {
+  drain(deadlineUnixMs = 0): void {
     if (this.draining) return;
     this.draining = true;
+    if (deadlineUnixMs > 0) {
+      // What still runs shortly before the deadline is cancelled, so that its CANCELLED
+      // result and Drained reach the host before it kills the worker (docs/protocol.md W-DRAIN-2).
+      const timer = setTimeout(() => {
+        for (const id of [...this.running.keys()]) this.cancelRun(id, 'the worker is draining and its deadline passed');
+      }, Math.max(0, deadlineUnixMs - Date.now() - DRAIN_MARGIN_MS));
+      timer.unref();
+    }
     void (async () => {
       await Promise.all([...this.running.values()].map((run) => run.answered));
       this.drainedSent = true;

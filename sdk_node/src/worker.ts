@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     },
     invoke: (invoke) => runtime.invoke(invoke),
     cancel: (cancel) => runtime.cancel(cancel),
-    drain: () => runtime.drain(),
+    drain: (deadlineUnixMs) => runtime.drain(deadlineUnixMs),
     closed: (error) => {
       // A wrong secret or a vanished host before Welcome: the worker never got
       // connected. Other refusals (e.g. of the config) are ordinary failures.
