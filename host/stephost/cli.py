@@ -106,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
     types = sub.add_parser("types", help="write types.d.ts and stephost_types.py from the project's step configs")
     types.add_argument("dir", nargs="?", default=".", help="the project folder (default: .)")
 
+    conformance = sub.add_parser(
+        "conformance", help="check a language worker against the protocol spec (docs/protocol.md), on fixture steps"
+    )
+    conformance.add_argument(
+        "--worker", required=True, metavar="COMMAND", help="the worker's command, e.g. 'python -m stephost_sdk.worker'"
+    )
+    conformance.add_argument(
+        "--fixtures", required=True, type=Path, metavar="DIR", help="the fixture steps in the worker's language"
+    )
+    conformance.add_argument("--json", type=Path, metavar="FILE", help="also write the outcomes as JSON")
+    conformance.add_argument("--only", metavar="TEXT", help="run only the checks whose name holds TEXT")
+
     dlq = sub.add_parser("dlq", help="list, show, replay or purge dead-lettered events")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
     for action, help_text in (
@@ -166,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_create_command(args.name, args.template, args.dir)
     if args.command == "status":
         return run_status_command(args.host, args.port, args.json)
+    if args.command == "conformance":
+        # imported here: the driver is not part of serving a project
+        from stephost.conformance.runner import run_conformance_command
+
+        return run_conformance_command(args.worker, args.fixtures, args.json, args.only)
     project = Path(args.dir).resolve()
     if args.command == "openapi":
         return run_openapi_command(project, args.output)

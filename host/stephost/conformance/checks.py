@@ -1,0 +1,533 @@
+"""The conformance checks: each starts a fresh worker on one fixture (see fixtures/README.md),
+plays the host's side and fails with a sentence naming the message and field at fault.
+
+A check cites the rules of docs/protocol.md it checks. `level` is "MUST" (a failure fails
+the run) or "SHOULD" (reported, does not fail it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stephost.conformance.session import (
+    STREAM_NAME,
+    ConformanceFailure,
+    CtxAnswers,
+    InvocationTrace,
+    StreamEnded,
+    WorkerSession,
+    api_payload,
+    describe,
+    invoke_message,
+)
+from stephost_proto.v1 import worker_pb2 as pb
+
+API, EVENT, CRON = pb.TRIGGER_KIND_API, pb.TRIGGER_KIND_EVENT, pb.TRIGGER_KIND_CRON
+UNICODE = {
+    "plain": "ascii",
+    "accents": "héllo wörld",
+    "cjk": "漢字かな",
+    "emoji": "🚀✓",
+    "rtl": "مرحبا",
+    "nul": "a\u0000b",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    rules: tuple[str, ...]
+    fixture: str  # the config name of the step it runs
+    run: Callable[[WorkerSession], Awaitable[None]]
+    level: str = "MUST"
+    batch: bool = True  # whether the driver's Welcome announces batches
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConformanceFailure(message)
+
+
+def ok_response(trace: InvocationTrace) -> pb.ApiResponse:
+    result = trace.result
+    if result.WhichOneof("outcome") != "ok":
+        raise ConformanceFailure(f"expected an Ok result, got error {result.error.code}: {result.error.message}")
+    expect(result.ok.HasField("response"), "an api invocation's Ok must hold `response` (W-RESULT-1)")
+    return result.ok.response
+
+
+def json_body(response: pb.ApiResponse) -> Any:
+    expect(
+        response.body_kind == pb.BODY_KIND_JSON,
+        f"expected body_kind JSON, got {pb.BodyKind.Name(response.body_kind)}",
+    )
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        raise ConformanceFailure(f"ApiResponse.body is not JSON: {exc}: {response.body[:200]!r}") from None
+
+
+def headers_of(response: pb.ApiResponse) -> dict[str, str]:
+    return {h.name.lower(): h.value for h in response.headers}
+
+
+def error_of(trace: InvocationTrace) -> pb.Error:
+    expect(trace.result.WhichOneof("outcome") == "error", f"expected an error result, got {trace.result}")
+    return trace.result.error
+
+
+# ---------------------------------------------------------------------- api and results
+
+
+async def api_echo(w: WorkerSession) -> None:
+    body = {"item": "book", "n": 2, "nested": {"list": [1, 2.5, None, True]}}
+    trace = await w.invoke("i1", API, api_payload(body, pathParams={"id": "7"}, queryParams={"q": ["a", "b"]}))
+    response = ok_response(trace)
+    expect(response.status == 200, f"status: expected 200, got {response.status}")
+    expect(headers_of(response).get("x-echo") == "1", f"header x-echo: expected '1', got {list(response.headers)}")
+    got = json_body(response)
+    expected = {
+        "body": body,
+        "pathParams": {"id": "7"},
+        "queryParams": {"q": ["a", "b"]},
+        "traceId": "trace-conformance",
+    }
+    expect(got == expected, f"echoed body: expected {expected}, got {got}")
+
+
+async def api_unicode(w: WorkerSession) -> None:
+    trace = await w.invoke("i1", API, api_payload(UNICODE))
+    got = json_body(ok_response(trace))
+    expect(got.get("body") == UNICODE, f"unicode round trip: sent {UNICODE!r}, got back {got.get('body')!r}")
+
+
+async def api_text(w: WorkerSession) -> None:
+    response = ok_response(await w.invoke("i1", API, api_payload({})))
+    expect(
+        response.body_kind == pb.BODY_KIND_TEXT, f"body_kind: expected TEXT, got {pb.BodyKind.Name(response.body_kind)}"
+    )
+    expect(response.body == "plain ✓ text".encode(), f"text body: got {response.body!r}")
+    expect(headers_of(response).get("content-type", "").startswith("text/plain"), "content-type: expected text/plain")
+
+
+async def api_bytes(w: WorkerSession) -> None:
+    response = ok_response(await w.invoke("i1", API, api_payload({})))
+    expected = b"\x00\x01\xfe\xff" + "✓".encode()
+    expect(
+        response.body_kind == pb.BODY_KIND_BYTES,
+        f"body_kind: expected BYTES, got {pb.BodyKind.Name(response.body_kind)}",
+    )
+    expect(response.body == expected, f"bytes body: expected {expected!r}, got {response.body!r}")
+
+
+async def api_empty_and_logs(w: WorkerSession) -> None:
+    started_ms = time.time() * 1000
+    trace = await w.invoke("i1", API, api_payload({}))
+    response = ok_response(trace)
+    expect(response.status == 204, f"status: expected 204, got {response.status}")
+    expect(
+        response.body_kind == pb.BODY_KIND_EMPTY,
+        f"body_kind: expected EMPTY, got {pb.BodyKind.Name(response.body_kind)}",
+    )
+    levels = [(log.level, log.msg) for log in trace.logs]
+    expected = [("debug", "debug line"), ("info", "info line"), ("warn", "warn line"), ("error", "error line")]
+    expect(levels == expected, f"logs of the invocation (level, msg): expected {expected}, got {levels}")
+    info = trace.logs[1]
+    fields = json.loads(info.fields_json or b"{}")
+    expect(
+        fields == {"n": 1, "text": "héllo ✓"}, f"Log.fields_json: expected {{'n': 1, 'text': 'héllo ✓'}}, got {fields}"
+    )
+    expect(
+        abs(info.time_unix_ms - started_ms) < 60_000, f"Log.time_unix_ms {info.time_unix_ms} is not the current time"
+    )
+    last_log = max(r.at for r in trace.received if r.message.WhichOneof("kind") == "log")
+    expect(last_log <= trace.received[-1].at, "a Log of the invocation came after its result")
+
+
+async def handler_error(w: WorkerSession) -> None:
+    error = error_of(await w.invoke("i1", API, api_payload({"why": "no stock ✓"})))
+    expect(error.code == "HANDLER_ERROR", f"Error.code: expected HANDLER_ERROR, got {error.code!r}")
+    expect("boom: no stock ✓" in error.message, f"Error.message should hold the thrown message, got {error.message!r}")
+    expect(bool(error.name), "Error.name should name the error's class (ValueError, Error, ...), got ''")
+    expect(bool(error.stack), "Error.stack should hold the stack of the thrown error, got ''")
+
+
+# ---------------------------------------------------------------------- triggers
+
+
+async def event_trigger(w: WorkerSession) -> None:
+    data = {"key": "k1", "v": "✓"}
+    trace = await w.invoke("i1", EVENT, data)
+    expect(trace.result.WhichOneof("outcome") == "ok", f"event invocation failed: {trace.result}")
+    expect(len(trace.calls) == 1, f"expected one ctx call (state.set), got {[describe_call(c) for c in trace.calls]}")
+    call = trace.calls[0]
+    expect(call.WhichOneof("op") == "state", f"expected a state call, got {describe_call(call)}")
+    state = call.state
+    expect(state.op == pb.STATE_OP_SET and state.group == "conf" and state.key == "k1", f"state call: {state}")
+    expect(json.loads(state.value_json) == data, f"StateCall.value_json: expected {data}, got {state.value_json!r}")
+
+
+async def cron_trigger(w: WorkerSession) -> None:
+    trace = await w.invoke("i1", CRON, None)
+    expect(trace.result.WhichOneof("outcome") == "ok", f"cron invocation failed: {trace.result}")
+    expect(
+        [log.msg for log in trace.logs] == ["tick"], f"expected the log 'tick', got {[log.msg for log in trace.logs]}"
+    )
+
+
+# ---------------------------------------------------------------------- ctx calls
+
+
+def describe_call(call: pb.CtxCall) -> str:
+    op = call.WhichOneof("op")
+    return f"{op} {{{str(getattr(call, op or '')).strip()}}}".replace("\n", " ")
+
+
+def scripted(values: list[Any]) -> CtxAnswers:
+    """Answer the calls in arrival order with `values` (an ("error", code, message) tuple answers an error)."""
+    queue = list(values)
+
+    def answer(call: pb.CtxCall) -> tuple[str, Any]:
+        value = queue.pop(0) if queue else None
+        if isinstance(value, tuple) and value and value[0] == "error":
+            return "error", (value[1], value[2])
+        return "value", value
+
+    return CtxAnswers(answer)
+
+
+async def run_ops(w: WorkerSession, ops: list[dict[str, Any]], values: list[Any]) -> tuple[list[Any], InvocationTrace]:
+    trace = await w.invoke("i1", API, api_payload({"ops": ops}), answers=scripted(values))
+    results = json_body(ok_response(trace)).get("results")
+    expect(isinstance(results, list) and len(results) == len(ops), f"Ctx step answered {results!r}")
+    for call in trace.calls:
+        expect(call.invocation_id == "i1", f"CtxCall.invocation_id: expected 'i1', got {call.invocation_id!r}")
+    ids = [c.call_id for c in trace.calls]
+    expect(len(set(ids)) == len(ids), f"CtxCall.call_id values repeat: {ids}")
+    return results, trace
+
+
+async def ctx_state(w: WorkerSession) -> None:
+    ops: list[dict[str, Any]] = [
+        {"op": "state.set", "group": "g", "key": "k", "value": {"a": "✓", "n": [1, 2]}},
+        {"op": "state.get", "group": "g", "key": "k"},
+        {"op": "state.delete", "group": "g", "key": "k"},
+        {"op": "state.getGroup", "group": "g"},
+        {"op": "state.clear", "group": "g"},
+    ]
+    values = [{"a": "✓", "n": [1, 2]}, {"stored": 1}, {"old": True}, [1, "two"], None]
+    results, trace = await run_ops(w, ops, values)
+    expected_calls = [
+        (pb.STATE_OP_SET, "g", "k"),
+        (pb.STATE_OP_GET, "g", "k"),
+        (pb.STATE_OP_DELETE, "g", "k"),
+        (pb.STATE_OP_GET_GROUP, "g", ""),
+        (pb.STATE_OP_CLEAR, "g", ""),
+    ]
+    got = [(c.state.op, c.state.group, c.state.key) for c in trace.calls if c.WhichOneof("op") == "state"]
+    expect(len(trace.calls) == 5 and got == expected_calls, f"state calls (op, group, key) in order: {got}")
+    set_value = json.loads(trace.calls[0].state.value_json)
+    expect(set_value == ops[0]["value"], f"StateCall.value_json of set: {set_value!r}")
+    expect([r.get("value") for r in results] == values, f"values the handler got back: {results}")
+
+
+async def ctx_emit(w: WorkerSession) -> None:
+    ops: list[dict[str, Any]] = [
+        {"op": "emit", "topic": "conf.topic", "data": {"key": "e", "v": "✓"}},
+        {"op": "emit", "topic": "conf.topic", "data": [1, 2], "messageGroupId": "grp-1"},
+    ]
+    _, trace = await run_ops(w, ops, [None, None])
+    emits = [c.emit for c in trace.calls if c.WhichOneof("op") == "emit"]
+    expect(len(emits) == 2, f"expected two emit calls, got {[describe_call(c) for c in trace.calls]}")
+    expect(emits[0].topic == "conf.topic" and json.loads(emits[0].data_json) == {"key": "e", "v": "✓"}, f"{emits[0]}")
+    expect(emits[0].message_group_id == "", f"EmitCall.message_group_id without one: {emits[0].message_group_id!r}")
+    expect(emits[1].message_group_id == "grp-1", f"EmitCall.message_group_id: expected 'grp-1', got {emits[1]}")
+
+
+async def ctx_streams(w: WorkerSession) -> None:
+    s = STREAM_NAME
+    ops: list[dict[str, Any]] = [
+        {"op": "stream.set", "stream": s, "groupId": "room", "id": "m1", "data": {"text": "✓"}},
+        {"op": "stream.get", "stream": s, "groupId": "room", "id": "m1"},
+        {"op": "stream.getGroup", "stream": s, "groupId": "room"},
+        {"op": "stream.delete", "stream": s, "groupId": "room", "id": "m1"},
+        {"op": "stream.send", "stream": s, "groupId": "room", "type": "typing", "data": {"who": "ada"}},
+        {"op": "stream.send", "stream": s, "groupId": "room", "id": "m1", "type": "seen", "data": 1},
+    ]
+    item = {"id": "m1", "text": "✓"}
+    results, trace = await run_ops(w, ops, [item, item, [item], item, None, None])
+    got = [(c.stream.op, c.stream.stream, c.stream.group_id, c.stream.id) for c in trace.calls]
+    expected = [
+        (pb.STREAM_OP_SET, s, "room", "m1"),
+        (pb.STREAM_OP_GET, s, "room", "m1"),
+        (pb.STREAM_OP_GET_GROUP, s, "room", ""),
+        (pb.STREAM_OP_DELETE, s, "room", "m1"),
+        (pb.STREAM_OP_SEND, s, "room", ""),
+        (pb.STREAM_OP_SEND, s, "room", "m1"),
+    ]
+    expect(got == expected, f"stream calls (op, stream, groupId, id): expected {expected}, got {got}")
+    expect(json.loads(trace.calls[0].stream.data_json) == {"text": "✓"}, "StreamCall.data_json of set")
+    sent = json.loads(trace.calls[4].stream.data_json)
+    expect(sent == {"type": "typing", "data": {"who": "ada"}}, f"StreamCall.data_json of send: {sent}")
+    expect(results[0].get("value") == item, f"the handler got {results[0]} for set")
+
+
+async def ctx_errors(w: WorkerSession) -> None:
+    ops: list[dict[str, Any]] = [
+        {"op": "emit", "topic": "conf.topic", "data": {}},
+        {"op": "state.get", "group": "g", "key": "k"},
+        {"op": "state.get", "group": "g", "key": "k2"},
+    ]
+    values = [("error", "EMIT_NOT_DECLARED", "not declared ✓"), ("error", "SOME_FUTURE_CODE", "new"), 5]
+    results, _ = await run_ops(w, ops, values)
+    expect(
+        results[0].get("error") == {"code": "EMIT_NOT_DECLARED", "message": "not declared ✓"},
+        f"a ctx call answered with an error must raise its code and message: the handler saw {results[0]}",
+    )
+    expect(
+        (results[1].get("error") or {}).get("code") == "SOME_FUTURE_CODE",
+        f"an unknown error code must reach the handler as it is (W-CODE-2): {results[1]}",
+    )
+    expect(results[2].get("value") == 5, f"a call after failed ones must still work: {results[2]}")
+
+
+async def ctx_reply_order(w: WorkerSession) -> None:
+    """Ten concurrent calls, answered in reverse order: each must get its own reply (by call_id)."""
+    n = 10
+    await w.send(invoke_message("i1", API, api_payload({"n": n})))
+    calls: list[pb.CtxCall] = []
+    while len(calls) < n:
+        msg = (await w.recv(10, f"{n} concurrent state.get calls")).message
+        if msg.WhichOneof("kind") == "call":
+            calls.append(msg.call)
+        elif msg.WhichOneof("kind") == "result":
+            raise ConformanceFailure(f"the result came after {len(calls)} of {n} calls, before their replies")
+    keys = sorted(c.state.key for c in calls)
+    expect(keys == sorted(f"k{i}" for i in range(n)), f"keys asked: {keys}")
+    for call in reversed(calls):
+        await w.send(
+            pb.HostMessage(
+                reply=pb.CtxReply(call_id=call.call_id, value_json=json.dumps("v-" + call.state.key).encode())
+            )
+        )
+    trace = await w.collect("i1")
+    values = json_body(ok_response(trace)).get("values")
+    expect(values == [f"v-k{i}" for i in range(n)], f"each call must get its own reply: got {values}")
+
+
+# ---------------------------------------------------------------------- concurrency and batches
+
+
+async def concurrent_100(w: WorkerSession) -> None:
+    """100 invocations of 300 ms each, sent in one HostBatch: all answered, in about 300 ms, not 30 s."""
+    started = time.monotonic()
+    await w.send(*(invoke_message(f"i{n}", API, api_payload({"ms": 300})) for n in range(100)), batch=True)
+    pending = {f"i{n}" for n in range(100)}
+    while pending:
+        msg = (await w.recv(15, f"{len(pending)} more results")).message
+        if msg.WhichOneof("kind") == "result":
+            expect(msg.result.invocation_id in pending, f"a result for {msg.result.invocation_id!r}, not pending")
+            expect(msg.result.WhichOneof("outcome") == "ok", f"{msg.result.invocation_id} failed: {msg.result}")
+            pending.discard(msg.result.invocation_id)
+    elapsed = time.monotonic() - started
+    expect(elapsed < 10, f"100 concurrent 300 ms invocations took {elapsed:.1f} s: they ran one after another")
+
+
+# ---------------------------------------------------------------------- cancellation, liveness, drain
+
+
+async def cancel_running(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 30000})))
+    await asyncio.sleep(0.3)
+    sent = time.monotonic()
+    await w.send(pb.HostMessage(cancel=pb.Cancel(invocation_id="i1", reason="deadline")))
+    trace = await w.collect("i1", timeout_s=2.0)
+    error = error_of(trace)
+    expect(error.code == "CANCELLED", f"a cancelled invocation must end with CANCELLED, got {error.code!r}")
+    expect(time.monotonic() - sent < 2.0, "the CANCELLED answer came after the 2 s grace period")
+
+
+async def cancel_unknown_is_ignored(w: WorkerSession) -> None:
+    await w.send(pb.HostMessage(cancel=pb.Cancel(invocation_id="never-sent", reason="deadline")))
+    await w.send(pb.HostMessage(ping=pb.Ping(seq=7)))
+    msg = (await w.recv(2, "Pong after a Cancel of an unknown invocation")).message
+    expect(msg.WhichOneof("kind") == "pong", f"expected only Pong (the Cancel gets no reply), got {describe(msg)}")
+
+
+async def ping_pong(w: WorkerSession) -> None:
+    for seq in (1, 2**40, 3):
+        await w.send(pb.HostMessage(ping=pb.Ping(seq=seq)))
+        msg = (await w.recv(1.0, f"Pong {seq}")).message
+        expect(msg.WhichOneof("kind") == "pong", f"expected Pong, got {describe(msg)}")
+        expect(msg.pong.seq == seq, f"Pong.seq: expected {seq}, got {msg.pong.seq}")
+
+
+async def pong_while_busy(w: WorkerSession) -> None:
+    """Heartbeats are answered while handlers run (the reader never waits for user code)."""
+    await w.send(*(invoke_message(f"i{n}", API, api_payload({"ms": 2000})) for n in range(5)))
+    await asyncio.sleep(0.2)
+    await w.send(pb.HostMessage(ping=pb.Ping(seq=99)))
+    while True:
+        msg = (await w.recv(1.0, "Pong while five handlers sleep")).message
+        if msg.WhichOneof("kind") == "pong":
+            expect(msg.pong.seq == 99, f"Pong.seq: expected 99, got {msg.pong.seq}")
+            return
+
+
+async def drain_finishes_work(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 300})))
+    await asyncio.sleep(0.1)
+    await w.send(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int((time.time() + 5) * 1000))))
+    trace = await w.collect("i1", timeout_s=5)
+    expect(trace.result.WhichOneof("outcome") == "ok", f"work in flight at Drain must finish: {trace.result}")
+    while True:
+        msg = (await w.recv(5, "Drained")).message
+        if msg.WhichOneof("kind") == "drained":
+            break
+        expect(
+            msg.WhichOneof("kind") in ("log", "pong"), f"after the last result, expected Drained, got {describe(msg)}"
+        )
+    drained_at = time.monotonic()
+    code = await w.wait_exit(3)
+    expect(code is not None, "the worker still runs 3 s after Drained (it must exit within 1 s, W-DRAIN-4)")
+    # 1 s is the rule; the margin is for a loaded machine (the host itself waits 1 s, then kills)
+    expect(
+        time.monotonic() - drained_at < 2.0, f"the worker exited {time.monotonic() - drained_at:.1f} s after Drained"
+    )
+
+
+async def drain_deadline_cancels(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
+    await asyncio.sleep(0.2)
+    await w.send(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int((time.time() + 1.5) * 1000))))
+    trace = await w.collect("i1", timeout_s=4)
+    error = error_of(trace)
+    expect(error.code == "CANCELLED", f"work still running at the drain deadline must end CANCELLED, got {error.code}")
+    msg = (await w.recv(3, "Drained")).message
+    expect(msg.WhichOneof("kind") == "drained", f"expected Drained, got {describe(msg)}")
+
+
+async def exits_when_stream_ends(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
+    await asyncio.sleep(0.2)
+    w.end_stream()
+    code = await w.wait_exit(5)
+    expect(code is not None, "the worker still runs 5 s after the host ended its stream (W-EXIT-1)")
+
+
+async def sigterm_mid_invocation(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
+    await asyncio.sleep(0.2)
+    w.signal(signal.SIGTERM)
+    code = await w.wait_exit(5)
+    expect(code is not None, "the worker still runs 5 s after SIGTERM (W-SIG-1)")
+
+
+async def sigkill_mid_invocation(w: WorkerSession) -> None:
+    await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
+    await asyncio.sleep(0.2)
+    w.signal(signal.SIGKILL)
+    code = await w.wait_exit(5)
+    expect(code == -signal.SIGKILL, f"expected the worker killed by SIGKILL, got exit {code}")
+    try:
+        msg = await w.recv(5, "the end of the stream")
+        raise ConformanceFailure(f"a killed worker sent {describe(msg.message)}")
+    except StreamEnded:
+        pass
+
+
+async def malformed_payload(w: WorkerSession) -> None:
+    """An Invoke whose payload is not JSON gets exactly one error result; the worker lives on."""
+    trace = await w.invoke("i1", API, None, raw_payload=b"{not json")
+    error = error_of(trace)
+    expect(
+        error.code == "INVALID_ARGUMENT",
+        f"Error.code for a payload that is not JSON: {error.code!r} (SHOULD be INVALID_ARGUMENT)",
+    )
+    await ping_pong(w)
+
+
+async def unknown_trigger(w: WorkerSession) -> None:
+    trace = await w.invoke("i1", 99, {})
+    error = error_of(trace)
+    expect(bool(error.code), "an Invoke with an unknown trigger must get an error result with a code")
+    await ping_pong(w)
+
+
+async def large_payload(w: WorkerSession) -> None:
+    """A 4 MiB body is echoed whole (W-CONN-3: channel limits of 64 MiB)."""
+    big = "✓" * (4 * 1024 * 1024 // 3)
+    trace = await w.invoke("i1", API, api_payload({"big": big}), timeout_s=30)
+    got = json_body(ok_response(trace))
+    expect(got.get("body", {}).get("big") == big, "the 4 MiB body did not come back whole")
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("api: echo request fields, status and headers", ("W-API-1", "W-API-2", "W-RESULT-1"), "Echo", api_echo),
+    Check(
+        "api: unicode round trip (accents, CJK, emoji, RTL, NUL)",
+        ("W-JSON-1", "W-JSON-2", "W-JSON-3"),
+        "Echo",
+        api_unicode,
+    ),
+    Check("api: 4 MiB body", ("W-CONN-3",), "Echo", large_payload),
+    Check("api: text body", ("W-API-3",), "Text", api_text),
+    Check("api: binary body", ("W-API-3",), "Bytes", api_bytes),
+    Check(
+        "api: empty body; logs with levels, fields and time",
+        ("W-API-3", "W-LOG-1", "W-LOG-2", "W-LOG-3"),
+        "Logs",
+        api_empty_and_logs,
+    ),
+    Check("handler error: HANDLER_ERROR with message, name and stack", ("W-ERR-1",), "Boom", handler_error),
+    Check("event trigger: data in, state.set out", ("W-EVENT-1", "W-STATE-1"), "OnTopic", event_trigger),
+    Check("cron trigger", ("W-CRON-1",), "Tick", cron_trigger),
+    Check(
+        "ctx: state get/set/delete/getGroup/clear", ("W-CTX-1", "W-CTX-2", "W-STATE-1", "W-ORDER-2"), "Ctx", ctx_state
+    ),
+    Check("ctx: emit, with and without a message group", ("W-EMIT-1",), "Ctx", ctx_emit),
+    Check("ctx: streams set/get/getGroup/delete/send", ("W-STREAM-1",), "Ctx", ctx_streams),
+    Check("ctx: errors reach the handler with their code", ("W-CTX-5", "W-CODE-2"), "Ctx", ctx_errors),
+    Check("ctx: replies matched by call_id, not by order", ("W-ORDER-4", "W-INV-5"), "Parallel", ctx_reply_order),
+    Check("100 concurrent invocations in one batch", ("W-INV-2", "W-CONC-1", "W-BATCH-1"), "Slow", concurrent_100),
+    Check("heartbeat: Pong with the Ping's seq", ("W-PING-1", "W-PING-2"), "Echo", ping_pong),
+    Check("heartbeat: Pong while handlers run", ("W-PING-1", "W-INV-2"), "Slow", pong_while_busy),
+    Check(
+        "cancel: a running handler ends CANCELLED within 2 s",
+        ("W-CANCEL-1", "W-CANCEL-2", "W-CANCEL-5"),
+        "Slow",
+        cancel_running,
+    ),
+    Check("cancel: an unknown invocation's Cancel is ignored", ("W-CANCEL-3",), "Echo", cancel_unknown_is_ignored),
+    Check(
+        "drain: work in flight finishes, then Drained, then exit",
+        ("W-DRAIN-1", "W-DRAIN-3", "W-DRAIN-4"),
+        "Slow",
+        drain_finishes_work,
+    ),
+    Check("drain: what still runs at the deadline is cancelled", ("W-DRAIN-2",), "Slow", drain_deadline_cancels),
+    Check("exit when the host ends the stream", ("W-EXIT-1",), "Slow", exits_when_stream_ends),
+    Check("SIGTERM mid-invocation: the worker exits", ("W-SIG-1",), "Slow", sigterm_mid_invocation),
+    Check(
+        "SIGKILL mid-invocation: the stream ends, nothing more",
+        ("W-LAUNCH-4", "H-CRASH-1"),
+        "Slow",
+        sigkill_mid_invocation,
+    ),
+    Check(
+        "malformed Invoke payload: one INVALID_ARGUMENT result, worker lives",
+        ("W-INV-1", "W-INV-6"),
+        "Echo",
+        malformed_payload,
+        level="SHOULD",
+    ),
+    Check(
+        "unknown trigger: one error result, worker lives", ("W-INV-1", "W-INV-6", "W-VER-2"), "Echo", unknown_trigger
+    ),
+)

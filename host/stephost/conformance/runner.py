@@ -1,0 +1,223 @@
+"""`stephost conformance --worker "COMMAND" --fixtures DIR`: run every check, one line each.
+
+First every fixture file gets a worker of its own for the handshake checks (its Hello,
+its config); that also maps config names to files. Then each check of `checks.CHECKS`
+runs on a fresh worker of its fixture. Output: `PASS`/`FAIL`/`WARN` per check with the
+rules it cites, a summary, and with `--json FILE` the same as JSON for CI. Exit 1 when a
+MUST check failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from stephost.conformance.checks import CHECKS, Check, expect
+from stephost.conformance.session import ConformanceFailure, FakeHost, WorkerSession, describe, split_command
+
+STEP_FILE = re.compile(r"(_step\.(py|rb|ts|js)|\.step\.(ts|js|rb))$")
+CHECK_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Outcome:
+    check: str
+    rules: list[str]
+    level: str
+    passed: bool
+    seconds: float
+    detail: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "PASS"
+        return "FAIL" if self.level == "MUST" else "WARN"
+
+
+@dataclass
+class Fixture:
+    file: Path
+    hello: Any  # pb.Hello
+    config: dict[str, Any]
+
+
+EXPECTED_CONFIGS: dict[str, dict[str, Any]] = {
+    "Echo": {"type": "api", "path": "/echo", "method": "POST", "emits": []},
+    "Ctx": {"type": "api", "path": "/ctx", "method": "POST", "emits": ["conf.topic"]},
+    "OnTopic": {"type": "event", "subscribes": ["conf.topic"], "emits": []},
+    "Tick": {"type": "cron", "cron": "*/5 * * * *", "emits": []},
+}
+SCHEMA_BODY = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+def fixture_files(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and STEP_FILE.search(p.name) and "node_modules" not in p.parts
+    )
+
+
+async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) -> tuple[Outcome, Fixture | None]:
+    """The Hello checks on one file's worker: first message, fields, config JSON."""
+    started = time.monotonic()
+    session = WorkerSession(host, command, file, root)
+    name = f"hello: {file.relative_to(root)}"
+    rules = ["W-HELLO-1", "W-HELLO-2", "W-HELLO-4", "W-HELLO-5", "W-HELLO-8", "W-CONFIG-1"]
+    try:
+        await session.start()
+        first = await session.hello()
+        msg = first.message
+        expect(msg.WhichOneof("kind") == "hello", f"the first message must be Hello, got {describe(msg)}")
+        expect(not first.in_batch, "Hello must not travel in a WorkerBatch")
+        hello = msg.hello
+        expect(hello.protocol_version == 1, f"Hello.protocol_version: expected 1, got {hello.protocol_version}")
+        expect(
+            hello.worker_id == session.worker_id,
+            f"Hello.worker_id: expected {session.worker_id!r}, got {hello.worker_id!r}",
+        )
+        expect(
+            bool(hello.language) and bool(hello.sdk_name),
+            f"Hello.language/sdk_name must be set: {hello.language!r}, {hello.sdk_name!r}",
+        )
+        try:
+            config = json.loads(hello.config_json)
+        except ValueError as exc:
+            raise ConformanceFailure(f"Hello.config_json is not JSON: {exc}") from None
+        expect(isinstance(config, dict), f"Hello.config_json must be a JSON object, got {type(config).__name__}")
+        expect(
+            isinstance(config.get("name"), str) and config.get("type") in ("api", "event", "cron", "noop"),
+            f"config name/type: {config}",
+        )
+        expect(
+            not hello.functions,
+            f"Hello.functions must be empty for a step file (W-HELLO-8), got {list(hello.functions)}",
+        )
+        return Outcome(name, rules, "MUST", True, time.monotonic() - started), Fixture(file, hello, config)
+    except (ConformanceFailure, OSError) as exc:
+        return Outcome(name, rules, "MUST", False, time.monotonic() - started, str(exc) + session.output_tail()), None
+    finally:
+        await session.close()
+
+
+def config_outcomes(fixtures: dict[str, Fixture]) -> list[Outcome]:
+    """The configs as the worker reported them, against the fixtures' contract."""
+    outcomes = []
+    for name, expected in EXPECTED_CONFIGS.items():
+        fixture = fixtures.get(name)
+        detail = ""
+        if fixture is None:
+            detail = f"no fixture with config name {name!r}"
+        else:
+            wrong = {k: fixture.config.get(k) for k, v in expected.items() if fixture.config.get(k) != v}
+            if wrong:
+                detail = f"{name}: expected {expected}, got {wrong}"
+        outcomes.append(Outcome(f"config: {name}", ["W-CONFIG-1", "W-HELLO-5"], "MUST", not detail, 0.0, detail))
+    schema = fixtures.get("Schema")
+    body = schema.config.get("bodySchema") if schema else None
+    ok = isinstance(body, dict) and all(body.get(k) == v for k, v in SCHEMA_BODY.items())
+    detail = "" if ok else f"Schema.bodySchema must be JSON Schema holding {SCHEMA_BODY}, got {body}"
+    outcomes.append(Outcome("config: bodySchema converted to JSON Schema", ["W-CONFIG-2"], "MUST", ok, 0.0, detail))
+    return outcomes
+
+
+async def run_check(host: FakeHost, command: list[str], check: Check, fixture: Fixture | None, root: Path) -> Outcome:
+    started = time.monotonic()
+    rules = list(check.rules)
+    if fixture is None:
+        return Outcome(check.name, rules, check.level, False, 0.0, f"no fixture with config name {check.fixture!r}")
+    session = WorkerSession(host, command, fixture.file, root)
+    try:
+        await session.start()
+        await session.ready(batch=check.batch)
+        await asyncio.wait_for(check.run(session), CHECK_TIMEOUT_S)
+        return Outcome(check.name, rules, check.level, True, time.monotonic() - started)
+    except (ConformanceFailure, TimeoutError, OSError) as exc:
+        detail = str(exc) or type(exc).__name__
+        return Outcome(
+            check.name, rules, check.level, False, time.monotonic() - started, detail + session.output_tail(800)
+        )
+    finally:
+        await session.close()
+
+
+def print_outcome(outcome: Outcome) -> None:
+    line = f"{outcome.status}  {outcome.check}  [{', '.join(outcome.rules)}]  {outcome.seconds:.2f} s"
+    print(line, flush=True)
+    if not outcome.passed:
+        for detail_line in outcome.detail.splitlines():
+            print(f"      {detail_line}", flush=True)
+
+
+async def run_suite(command: list[str], root: Path, only: str | None = None) -> list[Outcome]:
+    host = FakeHost()
+    await host.start()
+    outcomes: list[Outcome] = []
+    try:
+        fixtures: dict[str, Fixture] = {}
+        files = fixture_files(root)
+        if not files:
+            raise ConformanceFailure(f"no step files in {root} (names like echo_step.py or echo.step.ts)")
+        for file in files:
+            outcome, fixture = await handshake(host, command, file, root)
+            outcomes.append(outcome)
+            print_outcome(outcome)
+            if fixture is not None:
+                fixtures[str(fixture.config.get("name"))] = fixture
+        for outcome in config_outcomes(fixtures):
+            outcomes.append(outcome)
+            print_outcome(outcome)
+        for check in CHECKS:
+            if only and only.lower() not in check.name.lower():
+                continue
+            outcome = await run_check(host, command, check, fixtures.get(check.fixture), root)
+            outcomes.append(outcome)
+            print_outcome(outcome)
+    finally:
+        await host.stop()
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    return {
+        "checks": len(outcomes),
+        "passed": sum(o.passed for o in outcomes),
+        "failed": sum(o.status == "FAIL" for o in outcomes),
+        "warnings": sum(o.status == "WARN" for o in outcomes),
+    }
+
+
+def run_conformance_command(worker: str, fixtures: Path, json_out: Path | None, only: str | None) -> int:
+    try:
+        command = split_command(worker)
+    except ValueError as exc:
+        print(f"stephost conformance: {exc}", file=sys.stderr)
+        return 2
+    if not fixtures.is_dir():
+        print(f"stephost conformance: --fixtures {fixtures} is not a folder", file=sys.stderr)
+        return 2
+    root = fixtures.resolve()
+    print(f"conformance of `{worker}` on {root}", flush=True)
+    try:
+        outcomes = asyncio.run(run_suite(command, root, only))
+    except ConformanceFailure as exc:
+        print(f"stephost conformance: {exc}", file=sys.stderr)
+        return 2
+    counts = summary(outcomes)
+    print(
+        f"\n{counts['passed']} of {counts['checks']} checks passed, {counts['failed']} failed, "
+        f"{counts['warnings']} warning(s) (SHOULD rules)"
+    )
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(
+                {"worker": worker, "fixtures": str(root), "summary": counts, "checks": [asdict(o) for o in outcomes]},
+                indent=2,
+            )
+        )
+    return 1 if counts["failed"] else 0
