@@ -28,6 +28,10 @@ interface Running {
   /** Resolves when the invocation is answered: once its handler has settled. */
   answered: Promise<void>;
   markAnswered(): void;
+  /** Its ctx calls still waiting for their replies (the handler may not have awaited them). */
+  outstanding: Set<Promise<unknown>>;
+  /** Set once the handler settled: later ctx calls (background code) fail locally. */
+  settled: boolean;
 }
 
 export interface RuntimeOptions {
@@ -113,12 +117,12 @@ export class WorkerRuntime implements HostHandlers {
     const answered = new Promise<void>((resolve) => {
       markAnswered = resolve;
     });
-    const run: Running = { controller: new AbortController(), answered, markAnswered };
+    const run: Running = { controller: new AbortController(), answered, markAnswered, outstanding: new Set(), settled: false };
     this.running.set(id, run);
 
     const ctx = createContext(
       { traceId: invoke.trace_id, flows: [...invoke.flows], attempt: invoke.attempt || 1, eventId: invoke.event_id },
-      this.transport(id, run.controller.signal),
+      this.transport(id, run),
       this.streamNames,
       run.controller.signal,
     );
@@ -135,6 +139,11 @@ export class WorkerRuntime implements HostHandlers {
       // its code (EMIT_NOT_DECLARED, ...) is kept visible in the message.
       outcome = { error: toWireError(HANDLER_ERROR, err, err instanceof StepError ? err.code : undefined) };
     }
+    run.settled = true;
+    // ctx calls the handler started without awaiting them: the result waits for their replies,
+    // or the host, reading the result first, would refuse them and an emit would be lost
+    // (docs/protocol.md W-INV-5). Their failures are the handler's to ignore.
+    while (run.outstanding.size > 0) await Promise.allSettled([...run.outstanding]);
     // Cancelled: the answer is CANCELLED, sent only now that the handler has settled, so a
     // handler that ignores its AbortSignal keeps the invocation open and the host's grace
     // kill applies to it (JS cannot stop a running promise; only the process can go).
@@ -147,12 +156,22 @@ export class WorkerRuntime implements HostHandlers {
     run.markAnswered();
   }
 
-  private transport(id: string, signal: AbortSignal): ContextTransport {
+  private transport(id: string, run: Running): ContextTransport {
     return {
-      call: (op) =>
-        signal.aborted
-          ? Promise.reject(new StepError(CANCELLED, 'the invocation was cancelled'))
-          : this.conn.call(id, op),
+      call: (op) => {
+        if (run.controller.signal.aborted) return Promise.reject(new StepError(CANCELLED, 'the invocation was cancelled'));
+        if (run.settled) {
+          return Promise.reject(new StepError(CANCELLED, 'the invocation already ended: its handler has returned'));
+        }
+        const call = this.conn.call(id, op);
+        run.outstanding.add(call);
+        // allSettled in execute() observes rejections; this keeps an unawaited one from being "unhandled"
+        call.then(
+          () => run.outstanding.delete(call),
+          () => run.outstanding.delete(call),
+        );
+        return call;
+      },
       log: (level: LogLevel, msg: string, fieldsJson: string) => this.log(id, level, msg, fieldsJson),
     };
   }

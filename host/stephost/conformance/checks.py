@@ -321,6 +321,28 @@ async def ctx_reply_order(w: WorkerSession) -> None:
     expect(values == [f"v-k{i}" for i in range(n)], f"each call must get its own reply: got {values}")
 
 
+async def result_waits_for_unawaited_calls(w: WorkerSession) -> None:
+    """A ctx call the handler did not await: its CtxCall comes before the result, and the
+    result waits for its reply (else the host, reading the result first, refuses the call)."""
+    await w.send(invoke_message("i1", API, api_payload({})))
+    msg = (await w.recv(10, "the un-awaited emit's CtxCall")).message
+    while msg.WhichOneof("kind") == "log":
+        msg = (await w.recv(10, "the un-awaited emit's CtxCall")).message
+    expect(msg.WhichOneof("kind") == "call", f"expected the emit's CtxCall before anything else, got {describe(msg)}")
+    expect(msg.call.WhichOneof("op") == "emit", f"expected an emit call, got {describe_call(msg.call)}")
+    try:
+        early = await w.recv(0.5, "nothing until the emit is answered")
+        raise ConformanceFailure(f"the worker sent {describe(early.message)} before the emit's CtxReply (W-INV-5)")
+    except StreamEnded:
+        raise
+    except ConformanceFailure as exc:
+        if "no message from the worker" not in str(exc):
+            raise
+    await w.send(pb.HostMessage(reply=pb.CtxReply(call_id=msg.call.call_id, value_json=b"null")))
+    trace = await w.collect("i1")
+    expect(json_body(ok_response(trace)) == {"returned": True}, "the handler's answer")
+
+
 # ---------------------------------------------------------------------- concurrency and batches
 
 
@@ -495,6 +517,12 @@ CHECKS: tuple[Check, ...] = (
     Check("ctx: streams set/get/getGroup/delete/send", ("W-STREAM-1",), "Ctx", ctx_streams),
     Check("ctx: errors reach the handler with their code", ("W-CTX-5", "W-CODE-2"), "Ctx", ctx_errors),
     Check("ctx: replies matched by call_id, not by order", ("W-ORDER-4", "W-INV-5"), "Parallel", ctx_reply_order),
+    Check(
+        "ctx: the result waits for an un-awaited call's reply",
+        ("W-INV-5", "W-ORDER-3"),
+        "Unawaited",
+        result_waits_for_unawaited_calls,
+    ),
     Check("100 concurrent invocations in one batch", ("W-INV-2", "W-CONC-1", "W-BATCH-1"), "Slow", concurrent_100),
     Check("heartbeat: Pong with the Ping's seq", ("W-PING-1", "W-PING-2"), "Echo", ping_pong),
     Check("heartbeat: Pong while handlers run", ("W-PING-1", "W-INV-2"), "Slow", pong_while_busy),

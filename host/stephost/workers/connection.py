@@ -305,10 +305,14 @@ class WorkerConnection:
 
     # ------------------------------------------------------------------ ctx calls
 
-    async def _serve_ctx(self, call: pb.CtxCall) -> None:
+    async def _serve_ctx(
+        self, call: pb.CtxCall, entry: tuple[asyncio.Future[InvocationResult], Invocation] | None
+    ) -> None:
+        """Carry out one ctx call. `entry` is its invocation as it stood when the call was read:
+        a call read before its invocation's result is served even when the result (read next,
+        e.g. in the same WorkerBatch) resolves the invocation before this task runs."""
         reply = pb.CtxReply(call_id=call.call_id)
         try:
-            entry = self._pending.get(call.invocation_id)
             if entry is None:
                 raise CtxRefused(
                     f"invocation {call.invocation_id!r} is not running on this worker",
@@ -322,7 +326,8 @@ class WorkerConnection:
         except CtxRefused as exc:
             reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
         except StorageUnavailable as exc:
-            self._outages[call.invocation_id] = exc.message
+            if call.invocation_id in self._pending:  # its result, still to come, reports the outage
+                self._outages[call.invocation_id] = exc.message
             reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
         except Exception as exc:
             log.exception("ctx call of step %s failed", self.step.name)
@@ -414,7 +419,7 @@ class WorkerConnection:
         if kind == "result":
             self._resolve(msg.result)
         elif kind == "call":
-            task = asyncio.create_task(self._serve_ctx(msg.call))
+            task = asyncio.create_task(self._serve_ctx(msg.call, self._pending.get(msg.call.invocation_id)))
             self._ctx_tasks.add(task)
             task.add_done_callback(self._ctx_tasks.discard)
         elif kind == "log":

@@ -254,3 +254,29 @@ async def test_a_stream_that_breaks_under_the_writer_ends_the_writer_quietly() -
     s.conn.fail_all(errors.WORKER_CRASHED, "killed")
     with pytest.raises(InvocationFailed):
         await caller
+
+
+async def test_a_ctx_call_read_before_its_result_is_served_even_in_the_same_batch() -> None:
+    # An SDK that sends an un-awaited emit and the result together: the call comes first in
+    # the stream, so it is carried out, not refused as a call of an unknown invocation.
+    s, serving = await serve(True)
+    (caller,) = invocations(s, 1)
+    await asyncio.sleep(0.05)
+    invocation_id = (await s.stream.next("invoke")).invoke.invocation_id
+    call = pb.WorkerMessage(
+        call=pb.CtxCall(call_id=9, invocation_id=invocation_id, emit=pb.EmitCall(topic="t", data_json=b"{}"))
+    )
+    s.stream.to_host.put_nowait(pb.WorkerMessage(batch=pb.WorkerBatch(messages=[call, ok(invocation_id)])))
+    await caller
+    reply = (await s.stream.next("reply")).reply
+    assert reply.call_id == 9 and reply.WhichOneof("outcome") != "error", reply
+    assert len(s.ctx_calls) == 1
+    # a call read after its result is still refused
+    late = pb.WorkerMessage(
+        call=pb.CtxCall(call_id=10, invocation_id=invocation_id, emit=pb.EmitCall(topic="t", data_json=b"{}"))
+    )
+    s.stream.to_host.put_nowait(late)
+    reply = (await s.stream.next("reply")).reply
+    assert (reply.call_id, reply.error.code) == (10, errors.UNKNOWN_INVOCATION)
+    assert len(s.ctx_calls) == 1
+    await stop(s, serving)
