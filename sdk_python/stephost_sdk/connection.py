@@ -20,7 +20,7 @@ import grpc.aio
 from stephost_proto.v1 import worker_pb2_grpc
 
 from . import encoding, wire
-from .errors import INTERNAL, INVALID_ARGUMENT, HostUnreachableError, StepError
+from .errors import INTERNAL, INVALID_ARGUMENT, INVALID_RESPONSE, HostUnreachableError, StepError
 from .messages import (
     Cancel,
     CtxOp,
@@ -108,7 +108,7 @@ class Connection:
                 invocation_id,
                 Failed(
                     ErrorInfo(
-                        INTERNAL,
+                        INVALID_RESPONSE,
                         f"the invocation result is {size} bytes, over the host's limit of {self._limit}",
                     )
                 ),

@@ -47,6 +47,7 @@ class Check:
     run: Callable[[WorkerSession], Awaitable[None]]
     level: str = "MUST"
     batch: bool = True  # whether the driver's Welcome announces batches
+    max_message_bytes: int = 64 * 1024 * 1024  # what the driver's Welcome allows
 
 
 def expect(condition: bool, message: str) -> None:
@@ -490,6 +491,50 @@ async def large_payload(w: WorkerSession) -> None:
     expect(got.get("body", {}).get("big") == big, "the 4 MiB body did not come back whole")
 
 
+# ---------------------------------------------------------------------- sizes
+
+SMALL_LIMIT = 1024 * 1024  # the Welcome of the size checks: 1 MiB
+
+
+def no_message_over(trace: InvocationTrace, limit: int) -> None:
+    sizes = [r.message.ByteSize() for r in trace.received]
+    expect(max(sizes, default=0) <= limit, f"the worker sent a message of {max(sizes)} bytes over the {limit} allowed")
+
+
+async def oversized_result(w: WorkerSession) -> None:
+    """With Welcome.max_message_bytes at 1 MiB, a 2 MiB answer is not sent: an error result instead."""
+    trace = await w.invoke("i1", API, api_payload({"big": "x" * (2 * SMALL_LIMIT)}), timeout_s=30)
+    no_message_over(trace, SMALL_LIMIT)
+    error = error_of(trace)
+    expect(
+        error.code == "INVALID_RESPONSE",
+        f"Error.code for an oversized result: {error.code!r} (SHOULD be INVALID_RESPONSE)",
+    )
+    await ping_pong(w)
+
+
+async def oversized_ctx_call(w: WorkerSession) -> None:
+    """A ctx call over the limit is not sent; it fails in user code with INVALID_ARGUMENT."""
+    ops: list[dict[str, Any]] = [
+        {"op": "state.set", "group": "g", "key": "k", "value": "x" * (2 * SMALL_LIMIT)},
+        {"op": "state.get", "group": "g", "key": "k"},
+    ]
+    results, trace = await run_ops(w, ops, ["small"])
+    expect(
+        [c.state.op for c in trace.calls] == [pb.STATE_OP_GET], f"calls sent: {[describe_call(c) for c in trace.calls]}"
+    )
+    expect((results[0].get("error") or {}).get("code") == "INVALID_ARGUMENT", f"the oversized call gave {results[0]}")
+    expect(results[1].get("value") == "small", f"the next call must still work: {results[1]}")
+
+
+async def oversized_log(w: WorkerSession) -> None:
+    """A log line over 1 MiB is cut down, not sent whole (which would get the worker killed)."""
+    ops: list[dict[str, Any]] = [{"op": "log", "level": "info", "msg": "y" * (2 * 1024 * 1024), "fields": {}}]
+    _, trace = await run_ops(w, ops, [])
+    no_message_over(trace, 1024 * 1024)
+    expect(len(trace.logs) == 1 and trace.logs[0].msg.startswith("yyyy"), "the long log line must arrive, cut down")
+
+
 CHECKS: tuple[Check, ...] = (
     Check("api: echo request fields, status and headers", ("W-API-1", "W-API-2", "W-RESULT-1"), "Echo", api_echo),
     Check(
@@ -548,6 +593,22 @@ CHECKS: tuple[Check, ...] = (
         "Slow",
         sigkill_mid_invocation,
     ),
+    Check(
+        "oversized result: not sent, an error result instead",
+        ("W-WELCOME-2", "W-SIZE-1", "W-SIZE-2"),
+        "Echo",
+        oversized_result,
+        level="SHOULD",
+        max_message_bytes=SMALL_LIMIT,
+    ),
+    Check(
+        "oversized ctx call: not sent, INVALID_ARGUMENT in user code",
+        ("W-SIZE-3", "W-CTX-4"),
+        "Ctx",
+        oversized_ctx_call,
+        max_message_bytes=SMALL_LIMIT,
+    ),
+    Check("oversized log line: cut down to 1 MiB", ("W-SIZE-4", "W-LOG-5"), "Ctx", oversized_log),
     Check(
         "malformed Invoke payload: one INVALID_ARGUMENT result, worker lives",
         ("W-INV-1", "W-INV-6"),

@@ -134,7 +134,7 @@ async def run_check(host: FakeHost, command: list[str], check: Check, fixture: F
     session = WorkerSession(host, command, fixture.file, root)
     try:
         await session.start()
-        await session.ready(batch=check.batch)
+        await session.ready(batch=check.batch, max_message_bytes=check.max_message_bytes)
         await asyncio.wait_for(check.run(session), CHECK_TIMEOUT_S)
         return Outcome(check.name, rules, check.level, True, time.monotonic() - started)
     except (ConformanceFailure, TimeoutError, OSError) as exc:

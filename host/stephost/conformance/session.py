@@ -221,26 +221,27 @@ class WorkerSession:
             ) from None
         return await self.recv(timeout_s, "Hello")
 
-    async def welcome(self, step_name: str, *, batch: bool = True) -> None:
+    async def welcome(self, step_name: str, *, batch: bool = True, max_message_bytes: int = 64 * 1024 * 1024) -> None:
         await self.send(
             pb.HostMessage(
                 welcome=pb.Welcome(
                     protocol_version=1,
                     step_name=step_name,
                     stream_names=[STREAM_NAME],
-                    max_message_bytes=64 * 1024 * 1024,
+                    max_message_bytes=max_message_bytes,
                     capabilities={"batch": "1"} if batch else {},
                 )
             )
         )
 
-    async def ready(self, *, batch: bool = True) -> pb.Hello:
+    async def ready(self, *, batch: bool = True, max_message_bytes: int = 64 * 1024 * 1024) -> pb.Hello:
         """Hello, then Welcome: a worker ready for invocations. Fails on a LoadFailure."""
         first = (await self.hello()).message
         if first.WhichOneof("kind") != "hello":
             raise ConformanceFailure(f"expected Hello, got {describe(first)}")
         config = json.loads(first.hello.config_json or b"null")
-        await self.welcome(str(config.get("name", "")) if isinstance(config, dict) else "", batch=batch)
+        name = str(config.get("name", "")) if isinstance(config, dict) else ""
+        await self.welcome(name, batch=batch, max_message_bytes=max_message_bytes)
         return first.hello
 
     # ------------------------------------------------------------------ invocations
