@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from stephost.bus.base import QueueStore
-from stephost.bus.redis import RedisQueueStore
 from stephost.bus.sqlite import SqliteQueueStore
 from stephost.dlq import DeadLetterQueue, summary
 from stephost.errors import StorageUnavailable
-from stephost.redis_link import DEFAULT_PREFIX, RedisLink
+from stephost.redis_url import DEFAULT_PREFIX
 
 EVENTS_DB = "events.sqlite3"
 
@@ -34,6 +33,10 @@ async def run_dlq_command(
     are the ones hosts sharing that Redis keep under `redis_prefix` (or `args.redis_prefix`)."""
     url = redis_url or getattr(args, "redis", None)
     if url:
+        # imported here: the CLI loads the Redis client only when it talks to Redis
+        from stephost.bus.redis import RedisQueueStore
+        from stephost.redis_link import RedisLink
+
         link = RedisLink(url, redis_prefix or getattr(args, "redis_prefix", None) or DEFAULT_PREFIX)
         try:
             return await _run(args, RedisQueueStore(link))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stephost.errors import PortInUse
-from stephost.http.app import HttpSettings
+from stephost.http.http_settings import HttpSettings
 from stephost.settings import ProjectSettings
 
 DEFAULT_API_TIMEOUT_S = 30.0

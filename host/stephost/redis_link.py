@@ -23,8 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from stephost.errors import StorageUnavailable
+from stephost.redis_url import DEFAULT_PREFIX, redact
 
-DEFAULT_PREFIX = "stephost"
 MAX_CONNECTIONS = 256
 POOL_WAIT_S = 10.0
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
@@ -59,10 +59,7 @@ class RedisLink:
     @staticmethod
     def redact(url: str) -> str:
         """`url` without its credentials, for logs and errors."""
-        if "@" not in url:
-            return url
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return redact(url)
 
     def redacted_url(self) -> str:
         return self.redact(self.url)

@@ -18,26 +18,26 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stephost.bus.base import QueueStore
 from stephost.bus.memory import MemoryQueueStore
-from stephost.bus.redis import RedisQueueStore
 from stephost.bus.sqlite import SqliteQueueStore
 from stephost.cron.base import CronSlots
 from stephost.cron.memory import MemoryCronSlots
-from stephost.cron.redis import RedisCronSlots
 from stephost.cron.sqlite import SqliteCronSlots
-from stephost.redis_link import DEFAULT_PREFIX, RedisLink
+from stephost.redis_url import DEFAULT_PREFIX, redact
 from stephost.state.base import StateStore
 from stephost.state.memory import MemoryStateStore
-from stephost.state.redis import RedisStateStore
 from stephost.state.sqlite import SqliteStateStore
 from stephost.streams.base import StreamStore
-from stephost.streams.feed import ChangeFeed, LocalFeed, RedisFeed
+from stephost.streams.feed import ChangeFeed, LocalFeed
 from stephost.streams.hub import StreamHub
 from stephost.streams.memory import MemoryStreamStore
-from stephost.streams.redis import RedisStreamStore
 from stephost.streams.sqlite import SqliteStreamStore
+
+if TYPE_CHECKING:
+    from stephost.redis_link import RedisLink
 
 REDIS_URL_ENV = "STEPHOST_REDIS_URL"
 REDIS_PREFIX_ENV = "STEPHOST_REDIS_PREFIX"
@@ -54,7 +54,7 @@ class StorageChoice:
     def describe(self, data_dir: Path) -> str:
         if self.kind == "redis":
             assert self.redis_url is not None
-            link_url = RedisLink.redact(self.redis_url)
+            link_url = redact(self.redis_url)
             return f"storage: Redis at {link_url} (key prefix {self.redis_prefix!r})"
         if self.kind == "memory":
             return "storage: in memory (lost when the host stops)"
@@ -104,15 +104,7 @@ def open_storage(choice: StorageChoice, data_dir: Path) -> Storage:
     """Build every store for `choice`. Nothing connects yet: `Storage.link.ping()` checks Redis."""
     if choice.kind == "redis":
         assert choice.redis_url is not None
-        link = RedisLink(choice.redis_url, choice.redis_prefix)
-        return Storage(
-            RedisStateStore(link),
-            RedisQueueStore(link),
-            RedisCronSlots(link),
-            RedisStreamStore(link),
-            lambda hub: RedisFeed(link, hub),
-            link,
-        )
+        return _open_redis(choice.redis_url, choice.redis_prefix)
     if choice.kind == "memory":
         return Storage(MemoryStateStore(), MemoryQueueStore(), MemoryCronSlots(), MemoryStreamStore(), LocalFeed)
     return Storage(
@@ -121,4 +113,24 @@ def open_storage(choice: StorageChoice, data_dir: Path) -> Storage:
         SqliteCronSlots(data_dir / "cron.sqlite3"),
         SqliteStreamStore(data_dir / "streams.sqlite3"),
         LocalFeed,
+    )
+
+
+def _open_redis(url: str, prefix: str) -> Storage:
+    # Imported here: a host on SQLite or memory never loads the Redis client (~50 ms at start).
+    from stephost.bus.redis import RedisQueueStore
+    from stephost.cron.redis import RedisCronSlots
+    from stephost.redis_link import RedisLink
+    from stephost.state.redis import RedisStateStore
+    from stephost.streams.redis import RedisStreamStore
+    from stephost.streams.redis_feed import RedisFeed
+
+    link = RedisLink(url, prefix)
+    return Storage(
+        RedisStateStore(link),
+        RedisQueueStore(link),
+        RedisCronSlots(link),
+        RedisStreamStore(link),
+        lambda hub: RedisFeed(link, hub),
+        link,
     )

@@ -13,10 +13,11 @@ import pytest
 
 from stephost.errors import StorageUnavailable
 from stephost.redis_link import RedisLink
-from stephost.streams.feed import ChangeFeed, LocalFeed, RedisFeed
+from stephost.streams.feed import ChangeFeed, LocalFeed
 from stephost.streams.hub import ClientChannel, RoomKey, StreamHub
 from stephost.streams.memory import MemoryStreamStore
 from stephost.streams.redis import RedisStreamStore
+from stephost.streams.redis_feed import RedisFeed
 from stephost.streams.service import StreamService
 from tests.redis_support import REDIS_URL, new_prefix, redis_link
 

@@ -31,7 +31,7 @@ from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
 from stephost.workers.supervisor import StepWorker
 
 if TYPE_CHECKING:
-    from stephost.http.app import HttpSettings  # which imports this module
+    from stephost.http.http_settings import HttpSettings
 
 Headers = list[tuple[bytes, bytes]]
 

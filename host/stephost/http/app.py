@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hypercorn.typing import ASGIFramework
@@ -15,13 +14,13 @@ from stephost.dlq import DeadLetterQueue
 from stephost.errors import CtxRefused, StorageUnavailable
 from stephost.http.admin import register_dlq_routes
 from stephost.http.api_ingress import ApiIngress
+from stephost.http.http_settings import HttpSettings
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response
 from stephost.http.stream_socket import register_stream_socket
 from stephost.http.workbench import register_workbench
 from stephost.openapi import ApiInfo, openapi_document
 from stephost.registry import Registry
-from stephost.settings import CorsSettings
 from stephost.state.base import StateStore
 from stephost.streams.access import StreamAccess
 from stephost.streams.service import StreamService
@@ -34,20 +33,6 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 OPENAPI_PATH = "/openapi.json"
 
 ExternalEmit = Callable[[str, Any, str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    dev: bool = True
-    body_limit: int = 10 * 1024 * 1024
-    cors: CorsSettings = field(default_factory=CorsSettings)
-    emit_endpoint: bool = True
-    # /__stephost/dlq...: event data and stacks, so on in dev and opt-in in start.
-    admin_api: bool = True
-    # A stream client this many messages behind is disconnected.
-    stream_client_max_pending: int = 1000
-    # For api steps that set no infrastructure.handler.timeout.
-    api_timeout_s: float = 30.0
 
 
 def create_app(
