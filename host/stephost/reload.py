@@ -45,6 +45,7 @@ SOURCE_SUFFIXES = {
     "python": {".py"},
     "typescript": {".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json"},
     "javascript": {".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json"},
+    "ruby": {".rb"},
 }
 # Files stephost writes into the project itself (generated types): never a reason to reload.
 GENERATED = {"types.d.ts", "stephost_types.py"}

@@ -1,6 +1,6 @@
 """The conformance suite (`stephost conformance`) run the way an SDK author runs it: on the
-real Python and Node workers, with the fixtures in each language; and on a worker that breaks
-the protocol, which it must catch."""
+real Python, Node and Ruby workers, with the fixtures in each language; and on a worker that
+breaks the protocol, which it must catch."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def test_the_python_sdk_passes_every_check(tmp_path: Path) -> None:
 def test_the_node_sdk_passes_every_check(tmp_path: Path) -> None:
     worker = f"node --enable-source-maps {ROOT / 'sdk_node' / 'dist' / 'worker.js'}"
     code, output, report = conformance(worker, FIXTURES / "node", tmp_path / "node.json")
+    assert code == 0, output
+    assert report["summary"]["checks"] >= 40 and not failures(report), failures(report)
+
+
+def test_the_ruby_sdk_built_from_the_spec_alone_passes_every_check(tmp_path: Path) -> None:
+    worker = f"ruby {ROOT / 'sdk_ruby' / 'bin' / 'stephost-ruby-worker'}"
+    code, output, report = conformance(worker, FIXTURES / "ruby", tmp_path / "ruby.json")
     assert code == 0, output
     assert report["summary"]["checks"] >= 40 and not failures(report), failures(report)
 

@@ -11,7 +11,7 @@ from stephost.errors import ConfigProblem
 
 STEP_ROOTS = ("steps", "src")
 
-_STEP_FILE = re.compile(r"(\.step\.(ts|js)|_step\.(ts|js|py))$")
+_STEP_FILE = re.compile(r"(\.step\.(ts|js|rb)|_step\.(ts|js|py|rb))$")
 _STREAM_FILE = re.compile(r"(\.stream\.(ts|js)|_stream\.(ts|js|py))$")
 # Motia reads `.step.py` nowhere: a dotted name is not importable from Python.
 _MISNAMED_PY_STEP = re.compile(r"\.step\.py$")

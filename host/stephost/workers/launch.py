@@ -10,8 +10,9 @@ from pathlib import Path
 
 from stephost.errors import WorkerUnavailable
 
-# The repository layout puts sdk_node beside host/; an installed copy can point elsewhere.
+# The repository layout puts sdk_node and sdk_ruby beside host/; an installed copy can point elsewhere.
 _DEFAULT_SDK_NODE = Path(__file__).resolve().parents[3] / "sdk_node"
+_DEFAULT_SDK_RUBY = Path(__file__).resolve().parents[3] / "sdk_ruby"
 
 
 def language_of(file: Path) -> str:
@@ -22,6 +23,8 @@ def language_of(file: Path) -> str:
         return "typescript"
     if suffix == ".js":
         return "javascript"
+    if suffix == ".rb":
+        return "ruby"
     raise WorkerUnavailable(f"{file}: no worker for files ending in {suffix!r}")
 
 
@@ -43,6 +46,10 @@ def sdk_node_dir() -> Path:
     return Path(os.environ.get("STEPHOST_SDK_NODE", _DEFAULT_SDK_NODE))
 
 
+def sdk_ruby_dir() -> Path:
+    return Path(os.environ.get("STEPHOST_SDK_RUBY", _DEFAULT_SDK_RUBY))
+
+
 def launch_spec(
     file: Path, project: Path, identity: WorkerIdentity, base_env: dict[str, str], prefix: tuple[str, ...] = ()
 ) -> LaunchSpec:
@@ -62,6 +69,14 @@ def launch_spec(
         # Unbuffered so a step's print() reaches the log at once, even if it crashes next.
         env["PYTHONUNBUFFERED"] = "1"
         return LaunchSpec((*prefix, sys.executable, "-m", "stephost_sdk.worker"), env, project)
+    if language == "ruby":
+        ruby = shutil.which("ruby")
+        if ruby is None:
+            raise WorkerUnavailable(
+                f"{file}: 'ruby' is not on PATH; it is needed to run Ruby steps (apt-get install ruby ruby-grpc)"
+            )
+        entry = sdk_ruby_dir() / "bin" / "stephost-ruby-worker"
+        return LaunchSpec((*prefix, ruby, str(entry)), env, project)
     node = shutil.which("node")
     if node is None:
         raise WorkerUnavailable(f"{file}: 'node' is not on PATH; it is needed to run TypeScript/JavaScript steps")

@@ -52,3 +52,10 @@ def test_a_dot_step_py_file_is_not_loaded_and_gets_a_rename_hint(tmp_path: Path)
     assert len(found.problems) == 1
     assert "steps/orders.step.py" in str(found.problems[0])
     assert "rename it to orders_step.py" in str(found.problems[0])
+
+
+def test_ruby_steps_are_found_by_both_suffixes(tmp_path: Path) -> None:
+    for rel in ["steps/a_step.rb", "src/b.step.rb", "steps/helper.rb"]:
+        touch(tmp_path, rel)
+    found = discover(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in found.steps] == ["steps/a_step.rb", "src/b.step.rb"]
