@@ -191,6 +191,44 @@ class GetOrderResponse(TypedDict):
 GetOrderHandler: TypeAlias = Callable[[GetOrderRequest, GetOrderContext], Awaitable[GetOrderResponse] | GetOrderResponse]
 
 
+# What OrderReceipt may emit.
+OrderReceiptEmit: TypeAlias = Never
+
+
+class OrderReceiptContext(BaseContext, Protocol):
+    """`context` of OrderReceipt: api GET /orders/:id/receipt (steps/order_receipt_step.rb)."""
+
+    def emit(self, event: Never) -> Any: ...
+
+
+# Body of OrderReceipt: api GET /orders/:id/receipt (steps/order_receipt_step.rb).
+OrderReceiptBody: TypeAlias = Any
+
+
+class OrderReceiptPathParams(TypedDict):
+    id: str
+
+
+class OrderReceiptRequest(TypedDict):
+    """`req` of OrderReceipt: api GET /orders/:id/receipt (steps/order_receipt_step.rb)."""
+
+    body: OrderReceiptBody
+    headers: dict[str, str]
+    pathParams: OrderReceiptPathParams
+    queryParams: dict[str, str | list[str]]
+    rawBody: str
+
+
+class OrderReceiptResponse(TypedDict):
+    status: int
+    body: Any
+    headers: NotRequired[dict[str, str]]
+
+
+# The handler of OrderReceipt.
+OrderReceiptHandler: TypeAlias = Callable[[OrderReceiptRequest, OrderReceiptContext], Awaitable[OrderReceiptResponse] | OrderReceiptResponse]
+
+
 # What StoreOrder may emit.
 StoreOrderEmit: TypeAlias = Never
 

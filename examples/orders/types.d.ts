@@ -250,6 +250,14 @@ declare module 'motia' {
       { id: string },
       Record<string, string | string[]>
     >
+    /** api GET /orders/:id/receipt (steps/order_receipt_step.rb) */
+    "OrderReceipt": ApiRouteHandler<
+      Record<string, unknown>,
+      ApiResponse<number, unknown>,
+      never,
+      { id: string },
+      Record<string, string | string[]>
+    >
     /** event on order.created (steps/store_order_step.py) */
     "StoreOrder": EventHandler<
       {

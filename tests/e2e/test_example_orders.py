@@ -1,4 +1,4 @@
-"""examples/orders runs as its README says: TS api -> Python event -> Python api, and a JS cron."""
+"""examples/orders runs as its README says: TS api -> Python event -> Python and Ruby api, and a JS cron."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from stephost.testing import HostProcess
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "orders"
 
 
-def test_an_order_posted_in_typescript_is_stored_by_python_and_read_back() -> None:
+def test_an_order_posted_in_typescript_is_stored_by_python_and_read_back_in_python_and_ruby() -> None:
     with HostProcess(EXAMPLE, mode="dev", extra_args=["--log-format", "json"]) as host:
         order = {"item": "coffee", "quantity": 2, "customer": {"name": "Ada", "email": "ada@example.com"}}
         created = httpx.post(host.url + "/orders", json=order)
@@ -34,6 +34,12 @@ def test_an_order_posted_in_typescript_is_stored_by_python_and_read_back() -> No
         missing = httpx.get(host.url + "/orders/nope")
         assert missing.status_code == 404
         assert missing.json() == {"error": "order nope not found"}
+
+        # the Ruby step reads what the Python step stored
+        receipt = httpx.get(host.url + f"/orders/{order_id}/receipt")
+        assert receipt.status_code == 200, receipt.text
+        assert receipt.json() == {"orderId": order_id, "line": "2 x coffee", "for": "Ada", "language": "ruby"}
+        assert httpx.get(host.url + "/orders/nope/receipt").status_code == 404
 
         # the cron step runs every 10 s and logs the count; a tick before the order was stored logs 0
         deadline = time.monotonic() + 25
