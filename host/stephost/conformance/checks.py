@@ -348,7 +348,8 @@ async def result_waits_for_unawaited_calls(w: WorkerSession) -> None:
 
 
 async def concurrent_100(w: WorkerSession) -> None:
-    """100 invocations of 300 ms each, sent in one HostBatch: all answered, in about 300 ms, not 30 s."""
+    """100 invocations of 300 ms each, sent at once (in one HostBatch to a worker that reads
+    batches): all answered, in about 300 ms, not 30 s."""
     started = time.monotonic()
     await w.send(*(invoke_message(f"i{n}", API, api_payload({"ms": 300})) for n in range(100)), batch=True)
     pending = {f"i{n}" for n in range(100)}
@@ -360,6 +361,19 @@ async def concurrent_100(w: WorkerSession) -> None:
             pending.discard(msg.result.invocation_id)
     elapsed = time.monotonic() - started
     expect(elapsed < 10, f"100 concurrent 300 ms invocations took {elapsed:.1f} s: they ran one after another")
+
+
+async def no_batches_unless_announced(w: WorkerSession) -> None:
+    """A Welcome without "batch": the worker sends no WorkerBatch, even with 50 results at once."""
+    await w.send(*(invoke_message(f"i{n}", API, api_payload({"ms": 100})) for n in range(50)))
+    pending = {f"i{n}" for n in range(50)}
+    while pending:
+        item = await w.recv(15, f"{len(pending)} more results")
+        expect(
+            not item.in_batch, f"a WorkerBatch to a host that did not announce batches (held {describe(item.message)})"
+        )
+        if item.message.WhichOneof("kind") == "result":
+            pending.discard(item.message.result.invocation_id)
 
 
 # ---------------------------------------------------------------------- cancellation, liveness, drain
@@ -568,7 +582,19 @@ CHECKS: tuple[Check, ...] = (
         "Unawaited",
         result_waits_for_unawaited_calls,
     ),
-    Check("100 concurrent invocations in one batch", ("W-INV-2", "W-CONC-1", "W-BATCH-1"), "Slow", concurrent_100),
+    Check(
+        "100 concurrent invocations sent at once (one batch if the worker reads them)",
+        ("W-INV-2", "W-CONC-1", "W-BATCH-1"),
+        "Slow",
+        concurrent_100,
+    ),
+    Check(
+        "no WorkerBatch unless the host's Welcome announced batches",
+        ("W-WELCOME-3", "W-BATCH-2"),
+        "Slow",
+        no_batches_unless_announced,
+        batch=False,
+    ),
     Check("heartbeat: Pong with the Ping's seq", ("W-PING-1", "W-PING-2"), "Echo", ping_pong),
     Check("heartbeat: Pong while handlers run", ("W-PING-1", "W-INV-2"), "Slow", pong_while_busy),
     Check(

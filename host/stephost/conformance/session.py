@@ -99,6 +99,9 @@ class WorkerSession:
         self._inbox: asyncio.Queue[Received | None] = asyncio.Queue()
         self._handler_done = asyncio.Event()
         self.ended = False
+        # Whether the worker's Hello announced it reads HostBatch ("batch": "1"); the driver,
+        # like the host, sends batches only then.
+        self.reads_batches = False
         self.output = bytearray()
         self._output_task: asyncio.Task[None] | None = None
 
@@ -187,9 +190,10 @@ class WorkerSession:
         self._handler_done.set()
 
     async def send(self, *messages: pb.HostMessage, batch: bool = False) -> None:
+        """Send `messages`; with `batch`, as one HostBatch when the worker reads batches."""
         if self._stream is None:
             raise ConformanceFailure("the worker never opened its stream")
-        if batch:
+        if batch and self.reads_batches:
             await self._stream.write(pb.HostMessage(batch=pb.HostBatch(messages=list(messages))))
             return
         for msg in messages:
@@ -241,6 +245,7 @@ class WorkerSession:
             raise ConformanceFailure(f"expected Hello, got {describe(first)}")
         config = json.loads(first.hello.config_json or b"null")
         name = str(config.get("name", "")) if isinstance(config, dict) else ""
+        self.reads_batches = first.hello.capabilities.get("batch") == "1"
         await self.welcome(name, batch=batch, max_message_bytes=max_message_bytes)
         return first.hello
 
