@@ -174,6 +174,27 @@ async def event_trigger(w: WorkerSession) -> None:
     expect(json.loads(state.value_json) == data, f"StateCall.value_json: expected {data}, got {state.value_json!r}")
 
 
+CAN_ACCESS = pb.TRIGGER_KIND_CAN_ACCESS
+
+
+async def can_access(w: WorkerSession) -> None:
+    """canAccess(subscription, authContext) answers Ok true/false by its return value, an error when it raises."""
+    cases = [
+        ({"groupId": "u1"}, {"userId": "u1"}, True),
+        ({"groupId": "u1", "id": "m7"}, {"userId": "u2"}, False),
+        ({"groupId": "u1"}, None, False),
+    ]
+    for n, (subscription, auth, allowed) in enumerate(cases):
+        trace = await w.invoke(f"a{n}", CAN_ACCESS, {"subscription": subscription, "authContext": auth})
+        result = trace.result
+        expect(result.WhichOneof("outcome") == "ok", f"canAccess({subscription}, {auth}) failed: {result}")
+        expect(not result.ok.HasField("response"), "a canAccess result is a value_json, not an api response")
+        got = json.loads(result.ok.value_json or b"null")
+        expect(got is allowed, f"canAccess({subscription}, {auth}): expected value_json {allowed}, got {got!r}")
+    error = error_of(await w.invoke("boom", CAN_ACCESS, {"subscription": {"groupId": "boom"}, "authContext": None}))
+    expect(error.code == "HANDLER_ERROR" and "canAccess exploded" in error.message, f"a raising canAccess: {error}")
+
+
 async def cron_trigger(w: WorkerSession) -> None:
     trace = await w.invoke("i1", CRON, None)
     expect(trace.result.WhichOneof("outcome") == "ok", f"cron invocation failed: {trace.result}")
@@ -569,6 +590,7 @@ CHECKS: tuple[Check, ...] = (
     Check("handler error: HANDLER_ERROR with message, name and stack", ("W-ERR-1",), "Boom", handler_error),
     Check("event trigger: data in, state.set out", ("W-EVENT-1", "W-STATE-1"), "OnTopic", event_trigger),
     Check("cron trigger", ("W-CRON-1",), "Tick", cron_trigger),
+    Check("stream file: canAccess allows, denies, fails", ("W-ACCESS-1", "W-ERR-1"), "confGuarded", can_access),
     Check(
         "ctx: state get/set/delete/getGroup/clear", ("W-CTX-1", "W-CTX-2", "W-STATE-1", "W-ORDER-2"), "Ctx", ctx_state
     ),

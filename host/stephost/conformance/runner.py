@@ -22,6 +22,7 @@ from stephost.conformance.checks import CHECKS, Check, expect
 from stephost.conformance.session import ConformanceFailure, FakeHost, WorkerSession, describe, split_command
 
 STEP_FILE = re.compile(r"(_step\.(py|rb|ts|js)|\.step\.(ts|js|rb))$")
+STREAM_FILE = re.compile(r"(_stream\.(py|rb|ts|js)|\.stream\.(ts|js|rb))$")
 CHECK_TIMEOUT_S = 60.0
 
 
@@ -59,7 +60,9 @@ SCHEMA_BODY = {"type": "object", "properties": {"name": {"type": "string"}}, "re
 
 def fixture_files(root: Path) -> list[Path]:
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and STEP_FILE.search(p.name) and "node_modules" not in p.parts
+        p
+        for p in root.rglob("*")
+        if p.is_file() and (STEP_FILE.search(p.name) or STREAM_FILE.search(p.name)) and "node_modules" not in p.parts
     )
 
 
@@ -90,14 +93,20 @@ async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) 
         except ValueError as exc:
             raise ConformanceFailure(f"Hello.config_json is not JSON: {exc}") from None
         expect(isinstance(config, dict), f"Hello.config_json must be a JSON object, got {type(config).__name__}")
-        expect(
-            isinstance(config.get("name"), str) and config.get("type") in ("api", "event", "cron", "noop"),
-            f"config name/type: {config}",
-        )
-        expect(
-            not hello.functions,
-            f"Hello.functions must be empty for a step file (W-HELLO-8), got {list(hello.functions)}",
-        )
+        expect(isinstance(config.get("name"), str), f"the config must have a name: {config}")
+        if STREAM_FILE.search(file.name):
+            # W-CONFIG-3: the function itself is not in the config; W-HELLO-8: Hello names it
+            expect("canAccess" not in config, f"a stream file's config_json must not hold canAccess: {config}")
+            expect(
+                list(hello.functions) == ["canAccess"],
+                f"Hello.functions: expected ['canAccess'], got {list(hello.functions)}",
+            )
+        else:
+            expect(config.get("type") in ("api", "event", "cron", "noop"), f"config type: {config}")
+            expect(
+                not hello.functions,
+                f"Hello.functions must be empty for a step file (W-HELLO-8), got {list(hello.functions)}",
+            )
         return Outcome(name, rules, "MUST", True, time.monotonic() - started), Fixture(file, hello, config)
     except (ConformanceFailure, OSError) as exc:
         return Outcome(name, rules, "MUST", False, time.monotonic() - started, str(exc) + session.output_tail()), None
