@@ -12,7 +12,7 @@ from stephost.errors import ConfigProblem
 STEP_ROOTS = ("steps", "src")
 
 _STEP_FILE = re.compile(r"(\.step\.(ts|js|rb)|_step\.(ts|js|py|rb))$")
-_STREAM_FILE = re.compile(r"(\.stream\.(ts|js)|_stream\.(ts|js|py))$")
+_STREAM_FILE = re.compile(r"(\.stream\.(ts|js|rb)|_stream\.(ts|js|py|rb))$")
 # Motia reads `.step.py` nowhere: a dotted name is not importable from Python.
 _MISNAMED_PY_STEP = re.compile(r"\.step\.py$")
 _MISNAMED_PY_STREAM = re.compile(r"\.stream\.py$")

@@ -59,3 +59,9 @@ def test_ruby_steps_are_found_by_both_suffixes(tmp_path: Path) -> None:
         touch(tmp_path, rel)
     found = discover(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in found.steps] == ["steps/a_step.rb", "src/b.step.rb"]
+
+
+def test_ruby_stream_files_are_found(tmp_path: Path) -> None:
+    for rel in ["steps/chat_stream.rb", "src/room.stream.rb"]:
+        touch(tmp_path, rel)
+    assert [p.name for p in discover(tmp_path).streams] == ["chat_stream.rb", "room.stream.rb"]
