@@ -20,6 +20,9 @@ from typing import Any
 
 from stephost.conformance.checks import CHECKS, Check, expect
 from stephost.conformance.session import ConformanceFailure, FakeHost, WorkerSession, describe, split_command
+from stephost_proto.v1 import worker_pb2 as pb
+
+AUTHENTICATE = pb.TRIGGER_KIND_AUTHENTICATE
 
 STEP_FILE = re.compile(r"(_step\.(py|rb|ts|js)|\.step\.(ts|js|rb))$")
 STREAM_FILE = re.compile(r"(_stream\.(py|rb|ts|js)|\.stream\.(ts|js|rb))$")
@@ -55,6 +58,8 @@ EXPECTED_CONFIGS: dict[str, dict[str, Any]] = {
     "OnTopic": {"type": "event", "subscribes": ["conf.topic"], "emits": []},
     "Tick": {"type": "cron", "cron": "*/5 * * * *", "emits": []},
 }
+AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
+AUTH_CONFIG = {"type": "streamAuth", "contextSchema": {"type": "object", "properties": {"userId": {"type": "string"}}}}
 SCHEMA_BODY = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
 
 
@@ -135,6 +140,50 @@ def config_outcomes(fixtures: dict[str, Fixture]) -> list[Outcome]:
     return outcomes
 
 
+async def stream_auth_file(host: FakeHost, command: list[str], root: Path, languages: set[str]) -> Outcome | None:
+    """The project's stream auth file: run by a TS/JS worker (authenticate), refused with
+    LOAD_ERROR by any other (W-LOAD-5). None when the fixtures hold no such file."""
+    file = next((root / name for name in AUTH_FILES if (root / name).is_file()), None)
+    if file is None:
+        return None
+    started = time.monotonic()
+    runs_it = bool(languages & {"typescript", "javascript"})
+    name = "stream auth file: authenticate" if runs_it else "stream auth file: refused with LOAD_ERROR (TS/JS only)"
+    rules = ["W-AUTH-1", "W-CONFIG-4", "W-HELLO-8"] if runs_it else ["W-LOAD-5", "W-FAIL-1"]
+    session = WorkerSession(host, command, file, root)
+    try:
+        await session.start()
+        first = (await session.hello()).message
+        if not runs_it:
+            expect(first.WhichOneof("kind") == "load_failure", f"expected LoadFailure, got {describe(first)}")
+            code = first.load_failure.error.code
+            expect(code == "LOAD_ERROR", f"LoadFailure code: expected LOAD_ERROR, got {code!r}")
+            return Outcome(name, rules, "MUST", True, time.monotonic() - started)
+        expect(first.WhichOneof("kind") == "hello", f"expected Hello, got {describe(first)}")
+        config = json.loads(first.hello.config_json)
+        expect(config == AUTH_CONFIG, f"the auth file's config_json: expected {AUTH_CONFIG}, got {config}")
+        expect(list(first.hello.functions) == ["authenticate"], f"Hello.functions: {list(first.hello.functions)}")
+        await session.welcome("")
+        cases: list[tuple[dict[str, Any], Any]] = [
+            ({"headers": {"authorization": "Bearer u1"}, "url": "/"}, {"userId": "u1"}),
+            ({"headers": {}, "url": "/?token=u2"}, {"userId": "u2"}),
+            ({"headers": {}, "url": "/"}, None),
+        ]
+        for n, (request, expected) in enumerate(cases):
+            trace = await session.invoke(f"a{n}", AUTHENTICATE, request)
+            expect(trace.result.WhichOneof("outcome") == "ok", f"authenticate({request}) failed: {trace.result}")
+            got = json.loads(trace.result.ok.value_json or b"null")
+            expect(got == expected, f"authenticate({request}): expected {expected}, got {got}")
+        bad = await session.invoke("bad", AUTHENTICATE, {"headers": {"authorization": "Bearer bad"}, "url": "/"})
+        expect(bad.result.WhichOneof("outcome") == "error", f"a throwing authenticate must fail: {bad.result}")
+        expect("invalid token" in bad.result.error.message, f"its message: {bad.result.error.message!r}")
+        return Outcome(name, rules, "MUST", True, time.monotonic() - started)
+    except (ConformanceFailure, TimeoutError, OSError) as exc:
+        return Outcome(name, rules, "MUST", False, time.monotonic() - started, str(exc) + session.output_tail(800))
+    finally:
+        await session.close()
+
+
 async def run_check(host: FakeHost, command: list[str], check: Check, fixture: Fixture | None, root: Path) -> Outcome:
     started = time.monotonic()
     rules = list(check.rules)
@@ -181,6 +230,11 @@ async def run_suite(command: list[str], root: Path, only: str | None = None) -> 
         for outcome in config_outcomes(fixtures):
             outcomes.append(outcome)
             print_outcome(outcome)
+        languages = {f.hello.language for f in fixtures.values()}
+        auth = await stream_auth_file(host, command, root, languages)
+        if auth is not None:
+            outcomes.append(auth)
+            print_outcome(auth)
         for check in CHECKS:
             if only and only.lower() not in check.name.lower():
                 continue
