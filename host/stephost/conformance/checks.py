@@ -19,6 +19,7 @@ from stephost.conformance.session import (
     STREAM_NAME,
     ConformanceFailure,
     CtxAnswers,
+    FakeHost,
     InvocationTrace,
     StreamEnded,
     WorkerSession,
@@ -479,6 +480,25 @@ async def exits_when_stream_ends(w: WorkerSession) -> None:
     expect(code is not None, "the worker still runs 5 s after the host ended its stream (W-EXIT-1)")
 
 
+async def exits_when_host_vanishes(w: WorkerSession) -> None:
+    """The host dies without ending the stream (its server stops at once, the socket goes): the
+    heartbeats and everything else are gone, and the worker must not outlive it."""
+    own = FakeHost()  # a host of its own, so stopping it leaves the other checks' host alone
+    await own.start()
+    other = WorkerSession(own, w.command, w.file, w.project)
+    try:
+        await other.start()
+        await other.ready()
+        await other.send(invoke_message("i1", API, api_payload({"ms": 60000})))
+        await asyncio.sleep(0.2)
+        await own.rpc.stop(0)
+        code = await other.wait_exit(10)
+        expect(code is not None, "the worker still runs 10 s after its host vanished (W-EXIT-1)")
+    finally:
+        await other.close()
+        await own.stop()
+
+
 async def sigterm_mid_invocation(w: WorkerSession) -> None:
     await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
     await asyncio.sleep(0.2)
@@ -634,6 +654,9 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check("drain: what still runs at the deadline is cancelled", ("W-DRAIN-2",), "Slow", drain_deadline_cancels),
     Check("exit when the host ends the stream", ("W-EXIT-1",), "Slow", exits_when_stream_ends),
+    Check(
+        "the host vanishes mid-invocation: the worker exits", ("W-EXIT-1", "W-CTX-7"), "Slow", exits_when_host_vanishes
+    ),
     Check("SIGTERM mid-invocation: the worker exits", ("W-SIG-1",), "Slow", sigterm_mid_invocation),
     Check(
         "SIGKILL mid-invocation: the stream ends, nothing more",
