@@ -85,7 +85,7 @@ async def test_the_orders_example_serves_a_valid_document_of_exactly_its_routes(
         document = served_document(host)
         assert_every_operation_is_routed(host, document)
 
-    assert expected == {("POST", "/orders"), ("GET", "/orders/{id}")}
+    assert expected == {("POST", "/orders"), ("GET", "/orders/{id}"), ("GET", "/orders/{id}/receipt")}
     assert operations(document) == expected
     assert document["info"]["title"] == "stephost-example-orders" and document["info"]["version"] == "0.0.0"
     create = document["paths"]["/orders"]["post"]

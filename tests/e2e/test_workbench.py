@@ -69,7 +69,8 @@ def test_the_orders_flow_has_its_steps_and_the_order_created_edge(orders_dev: Ho
     graphs = flows(orders_dev)
     assert set(graphs) >= {"all", "orders"}
     nodes = {n["name"]: n for n in graphs["all"]["nodes"]}
-    assert set(nodes) == {"CreateOrder", "StoreOrder", "GetOrder", "CountOrders"}
+    assert set(nodes) == {"CreateOrder", "StoreOrder", "GetOrder", "OrderReceipt", "CountOrders"}
+    assert (nodes["OrderReceipt"]["type"], nodes["OrderReceipt"]["language"]) == ("api", "ruby")
     assert (nodes["CreateOrder"]["type"], nodes["CreateOrder"]["language"]) == ("api", "typescript")
     assert (nodes["CreateOrder"]["method"], nodes["CreateOrder"]["path"]) == ("POST", "/orders")
     assert nodes["CreateOrder"]["bodySchema"]["properties"]["item"]["type"] == "string"
