@@ -32,6 +32,16 @@ interface Settings {
   connectTimeoutMs: number;
 }
 
+const REQUIRED_VARIABLES = [
+  'STEPHOST_SOCKET',
+  'STEPHOST_WORKER_ID',
+  'STEPHOST_WORKER_SECRET',
+  'STEPHOST_STEP_FILE',
+  'STEPHOST_PROJECT_ROOT',
+] as const;
+/** A missing STEPHOST_* variable: the worker was not started by a host. */
+const EXIT_USAGE = 2;
+
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const timeout = Number(env['STEPHOST_CONNECT_TIMEOUT_MS']);
   return {
@@ -80,9 +90,11 @@ async function main(): Promise<void> {
     process.exit(code);
   };
 
-  if (!settings.socket) {
-    diagnose('STEPHOST_SOCKET is not set');
-    exit(EXIT_NO_CONNECTION);
+  // docs/protocol.md W-LAUNCH-2: without all five variables, do not connect; exit 2.
+  const missing = REQUIRED_VARIABLES.filter((name) => !process.env[name]);
+  if (missing.length > 0) {
+    diagnose(`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: this process is started by the stephost host`);
+    exit(EXIT_USAGE);
     return;
   }
   let proto: Proto;

@@ -126,8 +126,9 @@ def load_step(step_file: Path, project_root: Path) -> LoadedStep:
     if config is None:
         raise LoadError(CONFIG_MISSING, f"{step_file}: the step file defines no module-level `config`")
     if not isinstance(config, dict):
+        # docs/protocol.md W-FAIL-1: a config that is there but not an object is a LOAD_ERROR
         raise LoadError(
-            CONFIG_MISSING,
+            LOAD_ERROR,
             f"{step_file}: `config` must be a dict, got {type(config).__name__}",
         )
 

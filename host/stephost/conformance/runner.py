@@ -58,6 +58,14 @@ EXPECTED_CONFIGS: dict[str, dict[str, Any]] = {
     "OnTopic": {"type": "event", "subscribes": ["conf.topic"], "emits": []},
     "Tick": {"type": "cron", "cron": "*/5 * * * *", "emits": []},
 }
+# Fixture files that must fail to load, each with the code its name says (W-FAIL-1).
+LOAD_FAILURES = "load_failures"
+FAILURE_CODES = (
+    ("syntax", "LOAD_ERROR"),
+    ("not_object", "LOAD_ERROR"),
+    ("no_config", "CONFIG_MISSING"),
+    ("no_handler", "HANDLER_MISSING"),
+)
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
 AUTH_CONFIG = {"type": "streamAuth", "contextSchema": {"type": "object", "properties": {"userId": {"type": "string"}}}}
 SCHEMA_BODY = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
@@ -67,7 +75,10 @@ def fixture_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.is_file() and (STEP_FILE.search(p.name) or STREAM_FILE.search(p.name)) and "node_modules" not in p.parts
+        if p.is_file()
+        and (STEP_FILE.search(p.name) or STREAM_FILE.search(p.name))
+        and "node_modules" not in p.parts
+        and LOAD_FAILURES not in p.relative_to(root).parts
     )
 
 
@@ -184,6 +195,75 @@ async def stream_auth_file(host: FakeHost, command: list[str], root: Path, langu
         await session.close()
 
 
+async def load_failure(host: FakeHost, command: list[str], file: Path, root: Path) -> Outcome:
+    """A file that cannot be loaded: one LoadFailure with the right code naming the file, nothing
+    else, then the worker exits (W-FAIL-1..3)."""
+    started = time.monotonic()
+    key = file.name.replace("-", "_")
+    code = next(c for part, c in FAILURE_CODES if part in key)
+    name = f"load failure: {file.relative_to(root)} -> {code}"
+    rules = ["W-FAIL-1", "W-FAIL-2", "W-FAIL-3"]
+    session = WorkerSession(host, command, file, root)
+    try:
+        await session.start()
+        first = await session.hello()
+        msg = first.message
+        expect(msg.WhichOneof("kind") == "load_failure", f"expected LoadFailure, got {describe(msg)}")
+        got = msg.load_failure.error.code
+        expect(got == code, f"LoadFailure code: expected {code}, got {got!r} ({msg.load_failure.error.message})")
+        expect(
+            file.name in msg.load_failure.error.message,
+            f"the message must name the file: {msg.load_failure.error.message!r}",
+        )
+        try:
+            more = await session.recv(2, "nothing after the LoadFailure")
+            raise ConformanceFailure(f"after its LoadFailure the worker sent {describe(more.message)}")
+        except ConformanceFailure as exc:
+            if "no message from the worker" not in str(exc) and "stream ended" not in str(exc):
+                raise
+        session.end_stream()  # the host ends the call (H-FAIL-1)
+        exit_code = await session.wait_exit(10)
+        expect(exit_code is not None, "the worker still runs 10 s after its LoadFailure and the end of the stream")
+        return Outcome(name, rules, "MUST", True, time.monotonic() - started)
+    except (ConformanceFailure, TimeoutError, OSError, StopIteration) as exc:
+        return Outcome(name, rules, "MUST", False, time.monotonic() - started, str(exc) + session.output_tail(800))
+    finally:
+        await session.close()
+
+
+async def launch_problems(host: FakeHost, command: list[str], fixture: Fixture, root: Path) -> list[Outcome]:
+    """A missing STEPHOST_* variable: no connection, exit (W-LAUNCH-2). A refused secret: exit (W-CONN-6)."""
+    outcomes = []
+    for name, rules, env, connects in (
+        (
+            "a missing STEPHOST_WORKER_SECRET: no connection, exit",
+            ["W-LAUNCH-2"],
+            {"STEPHOST_WORKER_SECRET": ""},
+            False,
+        ),
+        ("a missing STEPHOST_STEP_FILE: no connection, exit", ["W-LAUNCH-2"], {"STEPHOST_STEP_FILE": ""}, False),
+        ("a secret the host refuses: exit", ["W-CONN-6"], {"STEPHOST_WORKER_SECRET": "not-the-secret"}, True),
+    ):
+        started = time.monotonic()
+        session = WorkerSession(host, command, fixture.file, root)
+        opened_before = host.rpc.streams_opened
+        try:
+            await session.start(extra_env=env)
+            exit_code = await session.wait_exit(15)
+            expect(exit_code is not None, "the worker still runs 15 s later")
+            opened = host.rpc.streams_opened - opened_before
+            if not connects:
+                expect(opened == 0, f"the worker connected ({opened} stream(s)) though it must not (W-LAUNCH-2)")
+            outcomes.append(Outcome(name, rules, "MUST", True, time.monotonic() - started, f"exit {exit_code}"))
+        except (ConformanceFailure, OSError) as exc:
+            outcomes.append(
+                Outcome(name, rules, "MUST", False, time.monotonic() - started, str(exc) + session.output_tail(800))
+            )
+        finally:
+            await session.close()
+    return outcomes
+
+
 async def run_check(host: FakeHost, command: list[str], check: Check, fixture: Fixture | None, root: Path) -> Outcome:
     started = time.monotonic()
     rules = list(check.rules)
@@ -230,6 +310,14 @@ async def run_suite(command: list[str], root: Path, only: str | None = None) -> 
         for outcome in config_outcomes(fixtures):
             outcomes.append(outcome)
             print_outcome(outcome)
+        for file in sorted((root / LOAD_FAILURES).glob("*")) if (root / LOAD_FAILURES).is_dir() else []:
+            outcome = await load_failure(host, command, file, root)
+            outcomes.append(outcome)
+            print_outcome(outcome)
+        if "Echo" in fixtures:
+            for outcome in await launch_problems(host, command, fixtures["Echo"], root):
+                outcomes.append(outcome)
+                print_outcome(outcome)
         languages = {f.hello.language for f in fixtures.values()}
         auth = await stream_auth_file(host, command, root, languages)
         if auth is not None:

@@ -46,13 +46,26 @@ class Received:
     in_batch: bool = False
 
 
+class CountingRpcServer(WorkerRpcServer):
+    """The host's own server, counting every stream opened (refused ones too), so a check can
+    tell that a worker did not connect at all."""
+
+    def __init__(self, socket_path: str) -> None:
+        super().__init__(socket_path)
+        self.streams_opened = 0
+
+    async def Connect(self, request_iterator: Any, context: Any) -> None:  # the gRPC method name
+        self.streams_opened += 1
+        await super().Connect(request_iterator, context)
+
+
 class FakeHost:
     """The gRPC server every session of one conformance run dials."""
 
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="stephost-conformance-")
         self.socket_path = os.path.join(self._dir, "host.sock")
-        self.rpc = WorkerRpcServer(self.socket_path)
+        self.rpc = CountingRpcServer(self.socket_path)
 
     async def start(self) -> None:
         await self.rpc.start()
@@ -108,6 +121,7 @@ class WorkerSession:
     # ------------------------------------------------------------------ process
 
     async def start(self, extra_env: dict[str, str] | None = None) -> None:
+        """Launch the worker; `extra_env` overrides the environment (an empty value unsets a variable)."""
         self.host.rpc.expect(self.secret, self._serve)
         env = {
             **os.environ,
@@ -118,6 +132,7 @@ class WorkerSession:
             "STEPHOST_PROJECT_ROOT": str(self.project),
             **(extra_env or {}),
         }
+        env = {name: value for name, value in env.items() if value != ""}
         self.proc = await asyncio.create_subprocess_exec(
             *self.command,
             cwd=self.project,
@@ -213,6 +228,11 @@ class WorkerSession:
         return item
 
     # ------------------------------------------------------------------ handshake
+
+    @property
+    def connected(self) -> bool:
+        """Whether the worker opened its stream with its secret."""
+        return self._connected.is_set()
 
     async def hello(self, timeout_s: float = HELLO_TIMEOUT_S) -> Received:
         """The first message after connecting (Hello or LoadFailure)."""
