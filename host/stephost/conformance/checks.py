@@ -472,6 +472,42 @@ async def drain_deadline_cancels(w: WorkerSession) -> None:
     expect(msg.WhichOneof("kind") == "drained", f"expected Drained, got {describe(msg)}")
 
 
+async def second_drain_ignored(w: WorkerSession) -> None:
+    """A second Drain changes nothing: one Drained, after the work in flight (W-DRAIN-5)."""
+    await w.send(invoke_message("i1", API, api_payload({"ms": 300})))
+    await asyncio.sleep(0.1)
+    deadline = pb.Drain(deadline_unix_ms=int((time.time() + 5) * 1000))
+    await w.send(pb.HostMessage(drain=deadline), pb.HostMessage(drain=deadline))
+    drained = 0
+    try:
+        while True:
+            msg = (await w.recv(3, "the end of the stream after Drained")).message
+            drained += msg.WhichOneof("kind") == "drained"
+    except StreamEnded:
+        pass
+    expect(drained == 1, f"expected one Drained for two Drains, got {drained}")
+
+
+async def uninterruptible_handler_is_not_answered(w: WorkerSession) -> None:
+    """A handler that cannot be stopped keeps its invocation open after a Cancel: no CANCELLED
+    answer while it still runs, so the host's kill ends it (W-CANCEL-2)."""
+    await w.send(invoke_message("i1", API, api_payload({})))
+    await asyncio.sleep(0.3)
+    await w.send(pb.HostMessage(cancel=pb.Cancel(invocation_id="i1", reason="deadline")))
+    ends = time.monotonic() + 2.5
+    while (left := ends - time.monotonic()) > 0:
+        try:
+            msg = (await w.recv(left, "nothing for the spinning invocation")).message
+        except StreamEnded:
+            raise ConformanceFailure("the worker ended its stream while its handler still ran") from None
+        except ConformanceFailure:
+            return  # silence until the host would kill it: right
+        expect(
+            msg.WhichOneof("kind") != "result",
+            f"the worker answered an invocation whose handler still runs: {describe(msg)}",
+        )
+
+
 async def exits_when_stream_ends(w: WorkerSession) -> None:
     await w.send(invoke_message("i1", API, api_payload({"ms": 60000})))
     await asyncio.sleep(0.2)
@@ -653,6 +689,13 @@ CHECKS: tuple[Check, ...] = (
         drain_finishes_work,
     ),
     Check("drain: what still runs at the deadline is cancelled", ("W-DRAIN-2",), "Slow", drain_deadline_cancels),
+    Check("drain: a second Drain is ignored", ("W-DRAIN-5",), "Slow", second_drain_ignored),
+    Check(
+        "cancel: a handler that cannot be stopped is not answered",
+        ("W-CANCEL-2",),
+        "Spin",
+        uninterruptible_handler_is_not_answered,
+    ),
     Check("exit when the host ends the stream", ("W-EXIT-1",), "Slow", exits_when_stream_ends),
     Check(
         "the host vanishes mid-invocation: the worker exits", ("W-EXIT-1", "W-CTX-7"), "Slow", exits_when_host_vanishes
