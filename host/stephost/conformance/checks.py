@@ -152,6 +152,17 @@ async def api_empty_and_logs(w: WorkerSession) -> None:
     expect(last_log <= trace.received[-1].at, "a Log of the invocation came after its result")
 
 
+async def middleware_chain(w: WorkerSession) -> None:
+    """Middleware runs in the array's order around the handler, and can change the response."""
+    response = ok_response(await w.invoke("i1", API, api_payload({})))
+    got = json_body(response)
+    expect(got == {"trail": ["first", "second", "handler"]}, f"the chain's trail: {got}")
+    expect(
+        headers_of(response).get("x-middleware") == "first",
+        f"the header the first middleware added: {list(response.headers)}",
+    )
+
+
 async def handler_error(w: WorkerSession) -> None:
     error = error_of(await w.invoke("i1", API, api_payload({"why": "no stock ✓"})))
     expect(error.code == "HANDLER_ERROR", f"Error.code: expected HANDLER_ERROR, got {error.code!r}")
@@ -643,6 +654,7 @@ CHECKS: tuple[Check, ...] = (
         "Logs",
         api_empty_and_logs,
     ),
+    Check("api: middleware in the array's order around the handler", ("W-API-1",), "Middleware", middleware_chain),
     Check("handler error: HANDLER_ERROR with message, name and stack", ("W-ERR-1",), "Boom", handler_error),
     Check("event trigger: data in, state.set out", ("W-EVENT-1", "W-STATE-1"), "OnTopic", event_trigger),
     Check("cron trigger", ("W-CRON-1",), "Tick", cron_trigger),

@@ -87,7 +87,7 @@ async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) 
     started = time.monotonic()
     session = WorkerSession(host, command, file, root)
     name = f"hello: {file.relative_to(root)}"
-    rules = ["W-HELLO-1", "W-HELLO-2", "W-HELLO-4", "W-HELLO-5", "W-HELLO-8", "W-CONFIG-1"]
+    rules = ["W-HELLO-1", "W-HELLO-2", "W-HELLO-4", "W-HELLO-5", "W-HELLO-7", "W-HELLO-8", "W-CONFIG-1"]
     try:
         await session.start()
         first = await session.hello()
@@ -119,6 +119,9 @@ async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) 
             )
         else:
             expect(config.get("type") in ("api", "event", "cron", "noop"), f"config type: {config}")
+            expect("middleware" not in config, f"config_json must not hold middleware (W-CONFIG-1): {config}")
+            mw = 2 if config.get("name") == "Middleware" else 0
+            expect(hello.middleware_count == mw, f"Hello.middleware_count: expected {mw}, got {hello.middleware_count}")
             expect(
                 not hello.functions,
                 f"Hello.functions must be empty for a step file (W-HELLO-8), got {list(hello.functions)}",
