@@ -567,6 +567,42 @@ async def sigkill_mid_invocation(w: WorkerSession) -> None:
         pass
 
 
+# field 2047 of HostMessage, a varint: unknown to revision 1 (and to any proto of it)
+UNKNOWN_FIELD = b"\xf8\x7f\x01"
+
+
+async def unknown_fields_and_kinds_are_ignored(w: WorkerSession) -> None:
+    """A Ping carrying a field the worker does not know, and a host message of no known kind
+    (alone and inside a HostBatch): the worker answers the Ping and goes on (W-VER-1, W-VER-2)."""
+    ping = pb.HostMessage.FromString(pb.HostMessage(ping=pb.Ping(seq=11)).SerializeToString() + UNKNOWN_FIELD)
+    no_kind = pb.HostMessage.FromString(UNKNOWN_FIELD)
+    await w.send(no_kind)
+    await w.send(ping)
+    msg = (await w.recv(2, "Pong 11")).message
+    expect(msg.WhichOneof("kind") == "pong" and msg.pong.seq == 11, f"expected Pong 11, got {describe(msg)}")
+    if w.reads_batches:
+        await w.send(no_kind, pb.HostMessage(ping=pb.Ping(seq=12)), batch=True)
+        msg = (await w.recv(2, "Pong 12")).message
+        expect(msg.WhichOneof("kind") == "pong" and msg.pong.seq == 12, f"expected Pong 12, got {describe(msg)}")
+    await ping_pong(w)
+
+
+async def duplicate_invoke_runs_once(w: WorkerSession) -> None:
+    """The same invocation id twice while it runs: it runs once, one result (W-INV-4)."""
+    invoke = invoke_message("i1", API, api_payload({"ms": 300}))
+    await w.send(invoke)
+    await w.send(invoke)
+    results = 0
+    ends = time.monotonic() + 2.0
+    while (left := ends - time.monotonic()) > 0:
+        try:
+            msg = (await w.recv(left, "results")).message
+        except ConformanceFailure:
+            break
+        results += msg.WhichOneof("kind") == "result"
+    expect(results == 1, f"two Invokes with one id while it ran gave {results} results, expected 1")
+
+
 async def malformed_payload(w: WorkerSession) -> None:
     """An Invoke whose payload is not JSON gets exactly one error result; the worker lives on."""
     trace = await w.invoke("i1", API, None, raw_payload=b"{not json")
@@ -735,6 +771,13 @@ CHECKS: tuple[Check, ...] = (
         max_message_bytes=SMALL_LIMIT,
     ),
     Check("oversized log line: cut down to 1 MiB", ("W-SIZE-4", "W-LOG-5"), "Ctx", oversized_log),
+    Check(
+        "unknown fields and message kinds are ignored",
+        ("W-VER-1", "W-VER-2"),
+        "Echo",
+        unknown_fields_and_kinds_are_ignored,
+    ),
+    Check("an Invoke repeated while it runs: it runs once", ("W-INV-4", "W-INV-1"), "Slow", duplicate_invoke_runs_once),
     Check(
         "malformed Invoke payload: one INVALID_ARGUMENT result, worker lives",
         ("W-INV-1", "W-INV-6"),
