@@ -53,10 +53,11 @@ class HostConnection(sqlite3.Connection):
         `atomic`: `work` runs several statements that must hold together; a failure rolls back
         all of them (a savepoint) and only them. A single statement is atomic by itself.
         """
+        loop = asyncio.get_running_loop()
         if self._waiters is None:
             self.execute("BEGIN")
             self._waiters = []
-            asyncio.get_running_loop().call_soon(self._commit_group)
+            loop.call_soon(self._commit_group)
         if atomic:
             self.execute("SAVEPOINT op")
             try:
@@ -69,7 +70,7 @@ class HostConnection(sqlite3.Connection):
         else:
             result = work(self)
         # Each caller waits on a future of its own: one cancelled caller must not cancel the others.
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
         await waiter
         return result

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Connection, type WorkerStream } from './connection.js';
 import { encodeLogFields } from './context.js';
-import { LOAD_ERROR, StepError, toWireError, wireError, type WireError } from './errors.js';
+import { LOAD_ERROR, StepError, toWireError, type WireError } from './errors.js';
 import { languageOf, loadStep, type LoadedStep } from './loader.js';
 import { BATCH_CAPABILITY, loadProto, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, sdkVersion, type Proto } from './protocol.js';
 import { WorkerRuntime } from './runtime.js';
@@ -49,7 +49,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     workerId: env['STEPHOST_WORKER_ID'] ?? '',
     secret: env['STEPHOST_WORKER_SECRET'] ?? '',
     stepFile: env['STEPHOST_STEP_FILE'] ?? '',
-    projectRoot: env['STEPHOST_PROJECT_ROOT'] || process.cwd(),
+    projectRoot: env['STEPHOST_PROJECT_ROOT'] ?? '',
     // The host creates its socket before it starts workers, so a short wait
     // only covers a slow start; past it, "cannot connect" is the honest answer.
     connectTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 5000,
@@ -74,7 +74,6 @@ function connect(proto: Proto, settings: Settings): Promise<grpc.Client> {
 }
 
 async function load(settings: Settings): Promise<LoadedStep | WireError> {
-  if (!settings.stepFile) return wireError(LOAD_ERROR, 'STEPHOST_STEP_FILE is not set', 'Error');
   try {
     return await loadStep(settings.stepFile, settings.projectRoot);
   } catch (err) {

@@ -37,6 +37,10 @@ class StreamEnded(ConformanceFailure):
     pass
 
 
+class NoMessage(ConformanceFailure):
+    """Nothing came from the worker in the time allowed."""
+
+
 @dataclass
 class Received:
     """One worker message and when it arrived (monotonic seconds); batches are unpacked."""
@@ -219,13 +223,19 @@ class WorkerSession:
         try:
             item = await asyncio.wait_for(self._inbox.get(), timeout_s)
         except TimeoutError:
-            raise ConformanceFailure(
-                f"no message from the worker within {timeout_s:g} s (waiting for {what})"
-            ) from None
+            raise NoMessage(f"no message from the worker within {timeout_s:g} s (waiting for {what})") from None
         if item is None:
             self._inbox.put_nowait(None)  # stays ended for later readers
             raise StreamEnded(f"the worker's stream ended while waiting for {what}")
         return item
+
+    async def next_within(self, timeout_s: float) -> pb.WorkerMessage | None:
+        """The next worker message, or None when none comes within `timeout_s` (for checks that
+        expect silence); StreamEnded when the stream ends."""
+        try:
+            return (await self.recv(timeout_s, "")).message
+        except NoMessage:
+            return None
 
     # ------------------------------------------------------------------ handshake
 

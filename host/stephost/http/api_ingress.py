@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
@@ -21,6 +21,7 @@ from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallabl
 from stephost import errors
 from stephost.config import RESERVED_PATH_PREFIXES, StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
+from stephost.http.http_settings import HttpSettings
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import CONTENT_TYPES, cors_headers, json_body
 from stephost.registry import Registry, RouteMatch
@@ -29,9 +30,6 @@ from stephost.types import ApiResult, Invocation, LogRecord, LogSink, Trigger
 from stephost.validation import Problem, unknown_query_params
 from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
 from stephost.workers.supervisor import StepWorker
-
-if TYPE_CHECKING:
-    from stephost.http.http_settings import HttpSettings
 
 Headers = list[tuple[bytes, bytes]]
 
