@@ -14,22 +14,29 @@ import httpx
 import pytest
 
 from stephost.testing import HostProcess, free_port
+from stephost.workers.launch import sdk_ruby_dir
 
 PROJECT = Path(__file__).parent / "projects" / "isolated"
 
 
-@pytest.mark.parametrize("path", ["/py/net", "/ts/net"])
+@pytest.mark.parametrize("path", ["/py/net", "/ts/net", "/rb/net"])
 def test_a_worker_without_network_cannot_open_tcp_even_to_loopback_but_still_serves(path: str) -> None:
     with HostProcess(PROJECT, extra_args=["--log-format", "json"]) as host:
         # The host's own port, on the host's loopback: unreachable from the worker's namespace.
         body = httpx.get(host.url + path, params={"port": host.port}, timeout=30).json()
         assert body["reached"] is False
-        assert body["error"] in ("ConnectionRefusedError", "OSError", "ECONNREFUSED", "ENETUNREACH", "timeout")
+        # Python's step reports the exception class, Node's the error code, Ruby's the Errno class.
+        assert body["error"] in {
+            *("ConnectionRefusedError", "OSError"),
+            *("ECONNREFUSED", "ENETUNREACH", "timeout"),
+            *("Errno::ECONNREFUSED", "Errno::ENETUNREACH", "Errno::ETIMEDOUT"),
+        }
         assert any("worker isolation active: unshare --net" in r.get("msg", "") for r in host.log_records())
 
 
 @pytest.mark.parametrize(
-    ("lang", "path", "erofs"), [("py", "/py/write", "Read-only file system"), ("ts", "/ts/write", "EROFS")]
+    ("lang", "path", "erofs"),
+    [("py", "/py/write", "Read-only file system"), ("ts", "/ts/write", "EROFS"), ("rb", "/rb/write", "Errno::EROFS")],
 )
 def test_a_read_only_file_system_lets_a_worker_write_only_its_project_and_its_tmpdir(
     tmp_path: Path, lang: str, path: str, erofs: str
@@ -65,26 +72,20 @@ def run_as_nobody(root: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
     (project / "stephost.json").write_text(json.dumps({"isolation": {"user": "nobody"}}))
     (project / "steps" / "net.step.ts").unlink()
-    # Can this machine run our Python worker as nobody? (Not when it, or this checkout, is private.)
+    # Can this machine run our Python and Ruby workers as nobody? (Not when they, or this checkout, are private.)
     nobody = pwd.getpwnam("nobody")
-    probe = subprocess.run(
-        [
-            "setpriv",
-            f"--reuid={nobody.pw_uid}",
-            f"--regid={nobody.pw_gid}",
-            "--clear-groups",
-            "--",
-            sys.executable,
-            "-c",
-            "import stephost_sdk.worker",
-        ],
-        capture_output=True,
-        timeout=30,
-    )
-    if probe.returncode == 0:
+    ruby_worker = sdk_ruby_dir() / "bin" / "stephost-ruby-worker"
+    as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups", "--"]
+    worker_loads = [
+        [sys.executable, "-c", "import stephost_sdk.worker"],
+        ["ruby", "-e", 'require "grpc"; require "google/protobuf"; File.read(ARGV[0])', str(ruby_worker)],
+    ]
+    probes = [subprocess.run([*as_nobody, *load], capture_output=True, timeout=30) for load in worker_loads]
+    if all(probe.returncode == 0 for probe in probes):
         with HostProcess(project) as host:
-            body = httpx.get(host.url + "/py/net", params={"port": free_port()}, timeout=30).json()
-            assert body["uid"] == nobody.pw_uid
+            for route in ("/py/net", "/rb/net"):
+                body = httpx.get(host.url + route, params={"port": free_port()}, timeout=30).json()
+                assert body["uid"] == nobody.pw_uid
     else:
         result = subprocess.run(
             [sys.executable, "-m", "stephost.cli", "start", str(project), "--port", str(free_port())],

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from stephost.workers.launch import sdk_node_dir
+from stephost.workers.launch import sdk_node_dir, sdk_ruby_dir
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,20 @@ def check(isolation: Isolation, languages: set[str], writable: tuple[Path, ...] 
     if problems:
         return problems
     # Each probe loads what a real worker loads, so unreadable files show up here, not later.
-    python_probe = (sys.executable, "-c", "import stephost_sdk.worker")
+    python_probe: tuple[str, ...] = (sys.executable, "-c", "import stephost_sdk.worker")
     probes = [python_probe] if "python" in languages else []
     node = shutil.which("node")
     if languages & {"typescript", "javascript"} and node:
         entry = sdk_node_dir() / "dist" / "worker.js"
         probes.append((node, "-e", f"require('fs').accessSync({str(entry)!r}, require('fs').constants.R_OK)"))
+    ruby = shutil.which("ruby")
+    if "ruby" in languages and ruby:
+        # grpc and google/protobuf are Debian's packages, outside the project and the SDK. The error is
+        # rescued into one line: Ruby's own report ends in a backtrace, and only the last line is reported.
+        entry = sdk_ruby_dir() / "bin" / "stephost-ruby-worker"
+        load = 'require "grpc"; require "google/protobuf"; File.open(ARGV[0], &:getc)'
+        rescue = 'rescue LoadError, SystemCallError => e; abort "#{e.class}: #{e.message}"'
+        probes.append((ruby, "-e", f"begin; {load}; {rescue}; end", str(entry)))
     for probe in probes or [python_probe]:
         try:
             done = subprocess.run(
