@@ -79,17 +79,14 @@ export function serialiseConfig(config: StepConfig, converter: SchemaConverter, 
 
   for (const [key, io] of SCHEMA_KEYS) {
     if (out[key] === undefined || out[key] === null) continue;
-    const converted = converter.convert(out[key], io, `${file}: config.${key}`);
-    if (converted === undefined) delete out[key];
-    else out[key] = converted;
+    out[key] = converter.convert(out[key], io, `${file}: config.${key}`);
   }
 
   const responses = out['responseSchema'];
   if (isPlainRecord(responses)) {
     const converted: Record<string, unknown> = {};
     for (const [status, schema] of Object.entries(responses)) {
-      const json = converter.convert(schema, 'output', `${file}: config.responseSchema[${status}]`);
-      if (json !== undefined) converted[status] = json;
+      converted[status] = converter.convert(schema, 'output', `${file}: config.responseSchema[${status}]`);
     }
     out['responseSchema'] = converted;
   }

@@ -387,7 +387,7 @@ function streamAuthFile(ns: Record<string, unknown>, info: FileInfo): LoadedStep
     const schema = auth['contextSchema'];
     if (schema !== undefined && schema !== null) {
       try {
-        contextSchema = converter.convert(schema, 'output', `${displayName}: streamAuth.contextSchema`) ?? null;
+        contextSchema = converter.convert(schema, 'output', `${displayName}: streamAuth.contextSchema`);
       } catch (err) {
         const message = `${displayName}: cannot convert streamAuth.contextSchema: ${describe(err)}`;
         throw new StepError(LOAD_ERROR, message, { cause: err });

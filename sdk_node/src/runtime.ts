@@ -151,9 +151,26 @@ export class WorkerRuntime implements HostHandlers {
       const reason = run.controller.signal.reason instanceof StepError ? run.controller.signal.reason.message : '';
       outcome = { error: wireError(CANCELLED, reason || 'cancelled by the host', 'CancelledError') };
     }
+    // Answered already when the drain deadline gave up on it (abandonAtDeadline).
+    if (this.running.get(id) !== run) return;
     this.running.delete(id);
     this.answer(id, outcome);
     run.markAnswered();
+  }
+
+  /**
+   * At the drain deadline, the invocations whose handlers ignored their cancellation are
+   * answered CANCELLED without waiting any longer: the worker sends Drained and exits, and
+   * its exit is what stops them (docs/protocol.md W-CANCEL-6).
+   */
+  private abandonAtDeadline(): void {
+    for (const [id, run] of [...this.running]) {
+      this.running.delete(id);
+      this.answer(id, {
+        error: wireError(CANCELLED, 'the drain deadline passed; the handler ends with the worker', 'CancelledError'),
+      });
+      run.markAnswered();
+    }
   }
 
   private transport(id: string, run: Running): ContextTransport {
@@ -227,6 +244,8 @@ export class WorkerRuntime implements HostHandlers {
       // result and Drained reach the host before it kills the worker (docs/protocol.md W-DRAIN-2).
       const timer = setTimeout(() => {
         for (const id of [...this.running.keys()]) this.cancelRun(id, 'the worker is draining and its deadline passed');
+        // Half the margin for the handlers to stop; what still runs then is not waited for.
+        setTimeout(() => this.abandonAtDeadline(), DRAIN_MARGIN_MS / 2).unref();
       }, Math.max(0, deadlineUnixMs - Date.now() - DRAIN_MARGIN_MS));
       timer.unref();
     }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as ZodToJsonSchema from 'zod-to-json-schema';
 import type * as ZodCore from 'zod/v4/core';
+import { LOAD_ERROR, StepError } from './errors.js';
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
@@ -28,8 +29,18 @@ const zodToJsonSchema = (): typeof ZodToJsonSchema.zodToJsonSchema =>
   (sdkRequire('zod-to-json-schema') as typeof ZodToJsonSchema).zodToJsonSchema;
 
 export interface SchemaConverter {
-  /** Returns JSON Schema, or undefined when `schema` is of no kind we know (then warns). */
-  convert(schema: unknown, io: SchemaIO, where: string): JsonSchema | undefined;
+  /**
+   * Returns JSON Schema; throws a LOAD_ERROR StepError naming `where` when `schema` is of
+   * no kind we know (docs/protocol.md W-CONFIG-5: the file fails to load, rather than
+   * running without the validation its author asked for).
+   */
+  convert(schema: unknown, io: SchemaIO, where: string): JsonSchema;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || typeof value !== 'object') return `${typeof value} ${String(value).slice(0, 40)}`;
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  return `an object of class ${proto?.constructor?.name ?? 'null-prototype'}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -80,14 +91,11 @@ function projectToJSONSchema(projectRoot: string): ToJSONSchema | undefined {
   return undefined;
 }
 
-export function createSchemaConverter(
-  projectRoot: string,
-  warn: (message: string) => void = (m) => process.stderr.write(`[stephost] ${m}\n`),
-): SchemaConverter {
+export function createSchemaConverter(projectRoot: string): SchemaConverter {
   let v4: ToJSONSchema | undefined;
   const zodV4 = (): ToJSONSchema => (v4 ??= projectToJSONSchema(projectRoot) ?? sdkToJSONSchema());
 
-  const convert = (schema: unknown, io: SchemaIO, where: string): JsonSchema | undefined => {
+  const convert = (schema: unknown, io: SchemaIO, where: string): JsonSchema => {
     if (typeof schema === 'boolean') return schema; // `true`/`false` are valid JSON Schemas
     if (isZodV4(schema)) {
       // Types JSON cannot express (z.date(), transforms) become `{}` rather than
@@ -122,8 +130,10 @@ export function createSchemaConverter(
         if (isPlainObject(json) || typeof json === 'boolean') return json;
       }
     }
-    warn(`${where}: not a zod schema nor a JSON Schema object; it is left out of the config`);
-    return undefined;
+    throw new StepError(
+      LOAD_ERROR,
+      `${where}: not a zod schema, a Standard Schema with JSON Schema, nor a JSON Schema object (got ${describeValue(schema)})`,
+    );
   };
   return { convert };
 }

@@ -7,7 +7,7 @@ import { StepError } from '../src/errors.js';
 import { createSchemaConverter } from '../src/schema.js';
 import { SDK_ROOT } from './helpers/paths.js';
 
-const converter = createSchemaConverter(SDK_ROOT, () => {});
+const converter = createSchemaConverter(SDK_ROOT);
 const serialise = (config: Record<string, unknown>) => serialiseConfig(config, converter, 'steps/x.step.ts');
 
 describe('config serialisation', () => {

@@ -12,8 +12,7 @@ import { FIXTURES, SDK_ROOT } from './helpers/paths.js';
 const DRAFT_7 = 'http://json-schema.org/draft-07/schema#';
 
 function converter() {
-  const warnings: string[] = [];
-  return { warnings, ...createSchemaConverter(SDK_ROOT, (m) => warnings.push(m)) };
+  return createSchemaConverter(SDK_ROOT);
 }
 
 describe('schema conversion', () => {
@@ -77,11 +76,14 @@ describe('schema conversion', () => {
     assert.equal(convert(true, 'input', 'x'), true);
   });
 
-  test('an unknown kind of schema is left out with a warning naming where it was', () => {
-    const { convert, warnings } = converter();
-    assert.equal(convert(new Map(), 'input', 'steps/a.step.ts: config.bodySchema'), undefined);
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /steps\/a\.step\.ts: config\.bodySchema/);
+  test('an unknown kind of schema is a LOAD_ERROR naming where it was and what it got', () => {
+    const { convert } = converter();
+    assert.throws(
+      () => convert(new Map(), 'input', 'steps/a.step.ts: config.bodySchema'),
+      (err: any) =>
+        err.code === 'LOAD_ERROR' && /steps\/a\.step\.ts: config\.bodySchema: .*class Map/.test(err.message),
+    );
+    assert.throws(() => convert(42, 'input', 'x: config.bodySchema'), /x: config\.bodySchema: .*number 42/);
   });
 
   test("the project's own zod converts v4 schemas when it has toJSONSchema", () => {

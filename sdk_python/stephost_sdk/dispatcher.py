@@ -114,6 +114,9 @@ class Dispatcher:
         if running is None or running.cancel_reason is not None:
             return
         running.cancel_reason = reason or "cancelled by the host"
+        # Closed first: a ctx call the handler makes while it unwinds (a `finally`, an
+        # `except CancelledError`) fails here with CANCELLED and is never sent (W-CTX-3).
+        running.bridge.close()
         if running.started:
             running.task.cancel()
 

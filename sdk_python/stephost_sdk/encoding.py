@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
 import sys
 from typing import Any, Final
 
@@ -153,22 +154,48 @@ def dumps(value: Any) -> bytes:
 
 
 def dumps_lenient(value: Any) -> bytes:
-    """Like `dumps`, but values JSON cannot hold become their repr.
+    """Like `dumps`, but what JSON cannot hold becomes text, value by value.
 
-    For log fields: a log call must never raise because of what it was given.
+    For log fields: a log call must never raise because of what it was given
+    (docs/protocol.md W-LOG-4), and must still send JSON (W-JSON-1).
     """
+    return json.dumps(
+        _lenient(value, set(), 0), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
 
-    def fallback(obj: Any) -> Any:
+
+# Past this depth a lenient value is cut to its repr: a log line, not a serialiser.
+_LENIENT_DEPTH: Final = 64
+
+
+def _lenient(value: Any, open_containers: set[int], depth: int) -> Any:
+    """`value` with cycles as "[Circular]", non-finite floats and objects JSON has no
+    form for as text, non-string keys as their text; everything else as `dumps` writes it."""
+    cls = type(value)
+    if cls is float and not math.isfinite(value):
+        return str(value)
+    if cls in _PLAIN:
+        return value
+    if depth >= _LENIENT_DEPTH:
+        return repr(value)
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in open_containers:
+            return "[Circular]"
+        open_containers.add(id(value))
         try:
-            return _jsonable(obj)
-        except TypeError:
-            return repr(obj)
-
+            if isinstance(value, dict):
+                return {
+                    key if isinstance(key, str) else str(key): _lenient(item, open_containers, depth + 1)
+                    for key, item in value.items()
+                }
+            return [_lenient(item, open_containers, depth + 1) for item in value]
+        finally:
+            open_containers.discard(id(value))
     try:
-        return json.dumps(value, default=fallback, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except (TypeError, ValueError):
-        # Non-string dict keys of odd types or circular references.
-        return json.dumps({"data": repr(value)}).encode("utf-8")
+        converted = _jsonable(value)
+    except Exception:  # whatever the object does, the log line goes out
+        return repr(value)
+    return repr(value) if converted is value else _lenient(converted, open_containers, depth + 1)
 
 
 def loads(data: bytes) -> Any:

@@ -45,8 +45,10 @@ EXIT_INTERNAL: Final = 4
 # threads are only created when needed.
 SYNC_THREADS: Final = 256
 # How long exit waits for plain handlers still running in threads (cancelled
-# invocations whose thread cannot be stopped) before leaving without them.
-THREAD_EXIT_WAIT_S: Final = 2.0
+# invocations whose thread cannot be stopped) before leaving without them. Every
+# invocation is answered by then, and the worker must be gone within 1 s of
+# Drained (docs/protocol.md W-DRAIN-4, W-CANCEL-6), so this is short.
+THREAD_EXIT_WAIT_S: Final = 0.2
 
 _ENV_NAMES: Final = {
     "socket": "STEPHOST_SOCKET",

@@ -26,6 +26,7 @@ from stephost.conformance.session import (
     api_payload,
     describe,
     invoke_message,
+    reply_message,
 )
 from stephost_proto.v1 import worker_pb2 as pb
 
@@ -49,6 +50,9 @@ class Check:
     level: str = "MUST"
     batch: bool = True  # whether the driver's Welcome announces batches
     max_message_bytes: int = 64 * 1024 * 1024  # what the driver's Welcome allows
+    extra_capabilities: tuple[tuple[str, str], ...] = ()  # more capabilities in the Welcome
+    hold_welcome_s: float = 0.0  # how long the Welcome waits after the Hello
+    bare_env: bool = False  # the worker starts with the five STEPHOST_* variables and PATH only
 
 
 def expect(condition: bool, message: str) -> None:
@@ -231,6 +235,8 @@ def scripted(values: list[Any]) -> CtxAnswers:
         value = queue.pop(0) if queue else None
         if isinstance(value, tuple) and value and value[0] == "error":
             return "error", (value[1], value[2])
+        if isinstance(value, tuple) and value and value[0] == "raw":  # value_json bytes as they are
+            return "raw", value[1]
         return "value", value
 
     return CtxAnswers(answer)
@@ -619,6 +625,268 @@ async def large_payload(w: WorkerSession) -> None:
     expect(got.get("body", {}).get("big") == big, "the 4 MiB body did not come back whole")
 
 
+async def past_deadline_still_runs(w: WorkerSession) -> None:
+    """An Invoke whose deadline already passed by the worker's clock still runs: only the
+    host's Cancel ends an invocation (W-DEADLINE-1)."""
+    deadline = int((time.time() - 5) * 1000)
+    trace = await w.invoke("i1", API, api_payload({"late": True}), deadline_unix_ms=deadline)
+    got = json_body(ok_response(trace))
+    expect(got.get("body") == {"late": True}, f"the echoed body: {got}")
+
+
+async def until_pong(w: WorkerSession, seq: int, timeout_s: float, what: str) -> None:
+    """Read until the Pong of `seq`; results and logs may come first, Drained must not."""
+    ends = time.monotonic() + timeout_s
+    while True:
+        msg = (await w.recv(max(0.01, ends - time.monotonic()), f"Pong {seq} {what}")).message
+        kind = msg.WhichOneof("kind")
+        if kind == "pong" and msg.pong.seq == seq:
+            return
+        expect(kind in ("result", "log", "pong"), f"waiting for Pong {seq} {what}, got {describe(msg)}")
+
+
+async def pong_after_cancel_and_while_draining(w: WorkerSession) -> None:
+    await w.send(*(invoke_message(f"i{n}", API, api_payload({"ms": 60000})) for n in (1, 2)))
+    await asyncio.sleep(0.2)
+    await w.send(pb.HostMessage(cancel=pb.Cancel(invocation_id="i1", reason="deadline")))
+    await w.send(pb.HostMessage(ping=pb.Ping(seq=21)))
+    await until_pong(w, 21, 1.0, "after a Cancel")
+    await w.send(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int((time.time() + 4) * 1000))))
+    await asyncio.sleep(0.2)
+    await w.send(pb.HostMessage(ping=pb.Ping(seq=22)))
+    await until_pong(w, 22, 1.0, "while draining, before Drained")
+
+
+# ---------------------------------------------------------------------- handshake and launch
+
+
+async def nothing_but_logs_before_welcome(w: WorkerSession) -> None:
+    """The Welcome came 3 s after the Hello (see the check's hold_welcome_s): meanwhile only
+    Logs, and the worker waited instead of giving up."""
+    early = [describe(m) for m in w.before_welcome if m.WhichOneof("kind") != "log"]
+    expect(not early, f"before Welcome the worker sent {early} (only Log is allowed)")
+    await api_echo(w)
+
+
+async def unknown_capabilities_ignored(w: WorkerSession) -> None:
+    """The Welcome announced capabilities no revision defines: the worker works as usual."""
+    await api_echo(w)
+    await ping_pong(w)
+
+
+async def bare_environment(w: WorkerSession) -> None:
+    """Started with the five variables and PATH only (no HOME, LANG, ...): Unicode still round-trips."""
+    await api_unicode(w)
+
+
+async def one_connect_in_its_life(w: WorkerSession) -> None:
+    """The host ends the stream: the worker exits and never dials again (W-CONN-5)."""
+    opened = w.host.rpc.streams_opened
+    w.end_stream()
+    code = await w.wait_exit(5)
+    expect(code is not None, "the worker still runs 5 s after the host ended its stream (W-EXIT-1)")
+    again = w.host.rpc.streams_opened - opened
+    expect(again == 0, f"after its stream ended the worker opened {again} more stream(s)")
+
+
+# ---------------------------------------------------------------------- edges of results, errors and ctx (Edge)
+
+
+def edge(case: str) -> dict[str, Any]:
+    return api_payload({"case": case})
+
+
+async def ctx_invocation_fields(w: WorkerSession) -> None:
+    trace = await w.invoke("i1", API, edge("context"), trace_id="trace-ctx-✓", attempt=3, event_id="ev-9")
+    got = json_body(ok_response(trace))
+    expected = {"traceId": "trace-ctx-✓", "flows": ["conformance"], "attempt": 3, "eventId": "ev-9"}
+    expect(got == expected, f"what ctx gave the handler: expected {expected}, got {got}")
+    trace = await w.invoke("i2", API, edge("context"), attempt=0)
+    got = json_body(ok_response(trace))
+    expect(got.get("attempt") == 1, f"Invoke.attempt 0 must reach ctx as 1, got {got.get('attempt')!r}")
+
+
+async def api_header_shapes(w: WorkerSession) -> None:
+    response = ok_response(await w.invoke("i1", API, edge("headers")))
+    pairs = [(h.name.lower(), h.value) for h in response.headers]
+    cookies = [value for name, value in pairs if name == "set-cookie"]
+    expect(cookies == ["a=1", "b=2"], f"a list header value is one Header per element, in order: got {pairs}")
+    expect(("x-num", "7") in pairs, f"a number header value is sent as its text '7': got {pairs}")
+    expect(("x-bool", "true") in pairs, f"a boolean header value is sent as 'true': got {pairs}")
+    expect(all(name != "x-null" for name, _ in pairs), f"a null header value is skipped: got {pairs}")
+    error = error_of(await w.invoke("i2", API, edge("badHeaders")))
+    expect(error.code == "INVALID_RESPONSE", f"headers that are not an object: expected INVALID_RESPONSE, got {error}")
+
+
+async def api_body_shapes(w: WorkerSession) -> None:
+    response = ok_response(await w.invoke("i1", API, edge("nullBody")))
+    kind = pb.BodyKind.Name(response.body_kind)
+    expect(response.body_kind == pb.BODY_KIND_JSON, f"a null body is BODY_KIND_JSON, got {kind}")
+    expect(response.body == b"null", f"a null body is the JSON null, got {response.body!r}")
+    response = ok_response(await w.invoke("i2", API, edge("noBody")))
+    expect(response.status == 202, f"status: expected 202, got {response.status}")
+    kind = pb.BodyKind.Name(response.body_kind)
+    expect(response.body_kind == pb.BODY_KIND_EMPTY, f"no body is BODY_KIND_EMPTY, got {kind}")
+    expect(response.body == b"", f"with BODY_KIND_EMPTY the body must be empty, got {response.body!r}")
+    error = error_of(await w.invoke("i3", API, edge("cycle")))
+    expect(error.code == "INVALID_RESPONSE", f"a body JSON cannot hold (a cycle): expected INVALID_RESPONSE, {error}")
+    await ping_pong(w)
+
+
+async def values_json_cannot_hold(w: WorkerSession) -> None:
+    """A date in a result and in a ctx call: converted to JSON text, or refused with the right code."""
+    result = (await w.invoke("i1", API, edge("date"))).result
+    if result.WhichOneof("outcome") == "ok":
+        at = json_body(result.ok.response).get("at")
+        expect(isinstance(at, str) and "2020" in at, f"a date in a result must become text, got {at!r}")
+    else:
+        code = result.error.code
+        expect(code == "INVALID_RESPONSE", f"a date in a result: converted or INVALID_RESPONSE, got {code!r}")
+    trace = await w.invoke("i2", API, edge("stateDate"))
+    got = json_body(ok_response(trace))
+    if trace.calls:
+        value = json.loads(trace.calls[0].state.value_json or b"null")
+        at = value.get("at") if isinstance(value, dict) else None
+        expect(isinstance(at, str) and "2020" in at, f"a date in a state.set must become text, got {value!r}")
+        expect(got == {"sent": True}, f"the handler saw {got} for a state.set that was sent")
+    else:
+        expect(
+            got == {"error": "INVALID_ARGUMENT"},
+            f"a date refused in a ctx call: INVALID_ARGUMENT, the handler saw {got}",
+        )
+
+
+async def thrown_values(w: WorkerSession) -> None:
+    """Where the language can throw a value that is not an exception (JS), the worker answers
+    HANDLER_ERROR with the value's text and lives on."""
+    for n, (case, text) in enumerate((("throwString", "boom-string"), ("throwObject", '{"x":1}'))):
+        error = error_of(await w.invoke(f"i{n}", API, edge(case)))
+        expect(error.code == "HANDLER_ERROR", f"{case}: expected HANDLER_ERROR, got {error.code!r}")
+        expect(error.message == text, f"{case}: Error.message must be {text!r}, got {error.message!r}")
+    await ping_pong(w)
+
+
+async def uncaught_ctx_error(w: WorkerSession) -> None:
+    answers = scripted([("error", "STORAGE_UNAVAILABLE", "redis is down ✓")])
+    error = error_of(await w.invoke("i1", API, edge("uncaught"), answers=answers))
+    expect(error.code == "HANDLER_ERROR", f"an uncaught ctx error: expected HANDLER_ERROR, got {error.code!r}")
+    expect(error.name == "StepError", f"an uncaught ctx error: Error.name must be StepError, got {error.name!r}")
+    expected = "STORAGE_UNAVAILABLE: redis is down ✓"
+    expect(error.message == expected, f"Error.message: expected {expected!r}, got {error.message!r}")
+
+
+async def odd_log_fields(w: WorkerSession) -> None:
+    """Log fields JSON cannot hold (a cycle, a big integer, an object): the Log is sent with
+    them as text and the handler goes on."""
+    trace = await w.invoke("i1", API, edge("oddLog"))
+    expect(json_body(ok_response(trace)) == {"logged": True}, "the handler must go on after the log call")
+    logs = [log for log in trace.logs if log.msg == "odd fields"]
+    expect(len(logs) == 1, f"expected the Log 'odd fields', got {[log.msg for log in trace.logs]}")
+    fields = json.loads(logs[0].fields_json or b"null")
+    expect(
+        isinstance(fields, dict) and {"cycle", "big", "obj"} <= set(fields),
+        f"Log.fields_json must keep the fields cycle, big and obj (as text where JSON cannot hold them): {fields!r}",
+    )
+
+
+async def no_call_after_the_result(w: WorkerSession) -> None:
+    """A timer of the handler calls state.set 200 ms after its result: refused in the worker,
+    never sent (W-CTX-3)."""
+    trace = await w.invoke("i1", API, edge("late"))
+    expect(json_body(ok_response(trace)) == {"returned": True}, "the handler's answer")
+    ends = time.monotonic() + 1.0
+    while (left := ends - time.monotonic()) > 0 and (msg := await w.next_within(left)) is not None:
+        expect(msg.WhichOneof("kind") != "call", f"a ctx call after its invocation's result: {describe(msg)}")
+
+
+async def no_call_after_cancel(w: WorkerSession) -> None:
+    """A cancelled handler that calls state.set while it unwinds: the call is refused in the
+    worker with CANCELLED, never sent (W-CTX-3, W-CANCEL-1)."""
+    await w.send(invoke_message("i1", API, edge("afterCancel")))
+    await asyncio.sleep(0.3)
+    await w.send(pb.HostMessage(cancel=pb.Cancel(invocation_id="i1", reason="deadline")))
+    trace = await w.collect("i1", timeout_s=3)
+    expect(not trace.calls, f"a cancelled invocation sent {[describe_call(c) for c in trace.calls]}")
+    error = error_of(trace)
+    expect(error.code == "CANCELLED", f"expected CANCELLED, got {error.code!r}")
+    if (late := await w.next_within(0.5)) is not None:
+        expect(late.WhichOneof("kind") != "call", f"a ctx call after its invocation was cancelled: {describe(late)}")
+
+
+async def stray_and_broken_replies(w: WorkerSession) -> None:
+    """A CtxReply for a call_id nobody waits for is ignored; a reply whose value_json is not
+    JSON fails its call with INTERNAL (W-CTX-6)."""
+    await w.send(reply_message(987_654_321, "value", {"stray": True}))
+    await ping_pong(w)
+    ops: list[dict[str, Any]] = [
+        {"op": "state.get", "group": "g", "key": "k"},
+        {"op": "state.get", "group": "g", "key": "k2"},
+    ]
+    results, _ = await run_ops(w, ops, [("raw", b"{not json"), 5])
+    code = (results[0].get("error") or {}).get("code")
+    expect(
+        code == "INTERNAL", f"a reply that is not JSON must fail its call with INTERNAL, the handler saw {results[0]}"
+    )
+    expect(results[1].get("value") == 5, f"the next call must still work: {results[1]}")
+
+
+async def messages_in_order(w: WorkerSession) -> None:
+    """Logs and ctx calls leave in the order user code made them (W-ORDER-1)."""
+    ops: list[dict[str, Any]] = [
+        {"op": "log", "level": "info", "msg": "a", "fields": {}},
+        {"op": "state.set", "group": "g", "key": "k", "value": 1},
+        {"op": "log", "level": "info", "msg": "b", "fields": {}},
+        {"op": "emit", "topic": "conf.topic", "data": {}},
+        {"op": "log", "level": "info", "msg": "c", "fields": {}},
+    ]
+    _, trace = await run_ops(w, ops, [1, None])
+    seen = [
+        r.message.log.msg if r.message.WhichOneof("kind") == "log" else str(r.message.WhichOneof("kind"))
+        for r in trace.received
+    ]
+    expected = ["a", "call", "b", "call", "c", "result"]
+    expect(seen == expected, f"the invocation's messages in order: expected {expected}, got {seen}")
+
+
+# ---------------------------------------------------------------------- user code that cannot be stopped (Stuck)
+
+
+async def drain_deadline_with_stuck_handler(w: WorkerSession) -> None:
+    """At the drain deadline the worker answers CANCELLED for a handler it cannot stop, sends
+    Drained and exits: its exit is what stops that handler (W-CANCEL-6)."""
+    await w.send(invoke_message("i1", API, api_payload({})))
+    await asyncio.sleep(0.3)
+    await w.send(pb.HostMessage(drain=pb.Drain(deadline_unix_ms=int((time.time() + 1) * 1000))))
+    result: pb.InvocationResult | None = None
+    drained = False
+    try:
+        # the host kills it 1 s after the deadline; the margin is for a loaded machine
+        while not drained:
+            msg = (await w.recv(3.5, "CANCELLED and Drained at the drain deadline")).message
+            kind = msg.WhichOneof("kind")
+            if kind == "result":
+                result = msg.result
+            drained = kind == "drained"
+    except StreamEnded:
+        pass
+    expect(result is not None, "no result for the invocation whose handler cannot be stopped, by the drain deadline")
+    assert result is not None
+    code = result.error.code if result.WhichOneof("outcome") == "error" else "an Ok"
+    expect(code == "CANCELLED", f"at the drain deadline its result must be CANCELLED, got {code}")
+    expect(drained, "no Drained by the drain deadline")
+    exit_code = await w.wait_exit(2)
+    expect(exit_code is not None, "the worker still runs 2 s after Drained, waiting for a handler it cannot stop")
+
+
+async def stream_lost_with_stuck_handler(w: WorkerSession) -> None:
+    """The host ends the stream while a handler the worker cannot stop runs: the worker exits (W-CANCEL-6)."""
+    await w.send(invoke_message("i1", API, api_payload({})))
+    await asyncio.sleep(0.3)
+    w.end_stream()
+    code = await w.wait_exit(5)
+    expect(code is not None, "the worker still runs 5 s after its stream ended, waiting for a handler it cannot stop")
+
+
 # ---------------------------------------------------------------------- sizes
 
 SMALL_LIMIT = 1024 * 1024  # the Welcome of the size checks: 1 MiB
@@ -691,27 +959,32 @@ CHECKS: tuple[Check, ...] = (
     Check("ctx: emit, with and without a message group", ("W-EMIT-1",), "Ctx", ctx_emit),
     Check("ctx: streams set/get/getGroup/delete/send", ("W-STREAM-1",), "Ctx", ctx_streams),
     Check("ctx: errors reach the handler with their code", ("W-CTX-5", "W-CODE-2"), "Ctx", ctx_errors),
-    Check("ctx: replies matched by call_id, not by order", ("W-ORDER-4", "W-INV-5"), "Parallel", ctx_reply_order),
+    Check(
+        "ctx: replies matched by call_id, not by order",
+        ("W-ORDER-4", "W-INV-5", "W-CTX-8"),
+        "Parallel",
+        ctx_reply_order,
+    ),
     Check(
         "ctx: the result waits for an un-awaited call's reply",
-        ("W-INV-5", "W-ORDER-3"),
+        ("W-INV-5", "W-ORDER-3", "W-CTX-8"),
         "Unawaited",
         result_waits_for_unawaited_calls,
     ),
     Check(
         "100 concurrent invocations sent at once (one batch if the worker reads them)",
-        ("W-INV-2", "W-CONC-1", "W-BATCH-1"),
+        ("W-INV-2", "W-CONC-1", "W-BATCH-1", "W-HELLO-6", "W-WELCOME-6"),
         "Slow",
         concurrent_100,
     ),
     Check(
         "no WorkerBatch unless the host's Welcome announced batches",
-        ("W-WELCOME-3", "W-BATCH-2"),
+        ("W-WELCOME-3", "W-BATCH-2", "W-VER-5"),
         "Slow",
         no_batches_unless_announced,
         batch=False,
     ),
-    Check("heartbeat: Pong with the Ping's seq", ("W-PING-1", "W-PING-2"), "Echo", ping_pong),
+    Check("heartbeat: Pong with the Ping's seq", ("W-PING-1", "W-PING-2", "W-WELCOME-6"), "Echo", ping_pong),
     Check("heartbeat: Pong while handlers run", ("W-PING-1", "W-INV-2"), "Slow", pong_while_busy),
     Check(
         "cancel: a running handler ends CANCELLED within 2 s",
@@ -776,6 +1049,79 @@ CHECKS: tuple[Check, ...] = (
         level="SHOULD",
     ),
     Check(
-        "unknown trigger: one error result, worker lives", ("W-INV-1", "W-INV-6", "W-VER-2"), "Echo", unknown_trigger
+        "unknown trigger: one error result, worker lives",
+        ("W-INV-1", "W-INV-6", "W-VER-2", "W-VER-4"),
+        "Echo",
+        unknown_trigger,
     ),
+    Check(
+        "Welcome held 3 s: the worker waits, sending nothing but Log",
+        ("W-WELCOME-1",),
+        "Echo",
+        nothing_but_logs_before_welcome,
+        hold_welcome_s=3.0,
+    ),
+    Check(
+        "Welcome with capabilities no revision defines: ignored",
+        ("W-VER-3",),
+        "Echo",
+        unknown_capabilities_ignored,
+        extra_capabilities=(("conformance.future", "7"), ("batch.v9", "1")),
+    ),
+    Check(
+        "launch: the five variables and PATH, nothing else",
+        ("W-LAUNCH-1", "W-LAUNCH-3"),
+        "Echo",
+        bare_environment,
+        bare_env=True,
+    ),
+    Check(
+        "one Connect in its life: no reconnect after the stream ends", ("W-CONN-5",), "Echo", one_connect_in_its_life
+    ),
+    Check("a deadline already passed: the handler still runs", ("W-DEADLINE-1",), "Echo", past_deadline_still_runs),
+    Check(
+        "heartbeat: Pong after a Cancel and while draining",
+        ("W-PING-4", "W-DRAIN-1"),
+        "Slow",
+        pong_after_cancel_and_while_draining,
+    ),
+    Check("ctx: traceId, flows, attempt and eventId", ("W-INV-3",), "Edge", ctx_invocation_fields),
+    Check("api: list, null, number and boolean header values", ("W-API-4",), "Edge", api_header_shapes),
+    Check("api: null body, no body, a body JSON cannot hold", ("W-API-5",), "Edge", api_body_shapes),
+    Check("values JSON cannot hold: converted or refused", ("W-JSON-6",), "Edge", values_json_cannot_hold),
+    Check("handler error: a thrown value that is not an exception", ("W-ERR-3",), "Edge", thrown_values),
+    Check("handler error: an uncaught ctx error", ("W-ERR-4",), "Edge", uncaught_ctx_error),
+    Check("log: fields JSON cannot hold", ("W-LOG-4",), "Edge", odd_log_fields),
+    Check("ctx: no call after the handler's result", ("W-CTX-3",), "Edge", no_call_after_the_result),
+    Check("ctx: no call after a Cancel", ("W-CTX-3", "W-CANCEL-1"), "Edge", no_call_after_cancel),
+    Check(
+        "ctx: a stray reply is ignored, a reply that is not JSON fails", ("W-CTX-6",), "Ctx", stray_and_broken_replies
+    ),
+    Check("logs and ctx calls in the order user code made them", ("W-ORDER-1",), "Ctx", messages_in_order),
+    Check(
+        "drain deadline: the worker exits though a handler cannot be stopped",
+        ("W-CANCEL-6", "W-DRAIN-2"),
+        "Stuck",
+        drain_deadline_with_stuck_handler,
+    ),
+    Check(
+        "stream lost: the worker exits though a handler cannot be stopped",
+        ("W-CANCEL-6", "W-EXIT-1"),
+        "Stuck",
+        stream_lost_with_stuck_handler,
+    ),
+)
+
+# The rules the driver watches on every message of every session (session.message_violations,
+# session.output_problem): a break fails the check it happens in and the run's own line.
+EVERY_MESSAGE_RULES = (
+    "W-WELCOME-1",
+    "W-VER-5",
+    "W-BATCH-3",
+    "W-BATCH-4",
+    "W-CODE-1",
+    "W-ERR-5",
+    "W-JSON-1",
+    "W-API-5",
+    "W-OUT-1",
 )

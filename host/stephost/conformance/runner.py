@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stephost.conformance.checks import CHECKS, Check, expect
+from stephost.conformance.checks import CHECKS, EVERY_MESSAGE_RULES, Check, expect
 from stephost.conformance.session import (
     ConformanceFailure,
     FakeHost,
@@ -64,7 +64,16 @@ EXPECTED_CONFIGS: dict[str, dict[str, Any]] = {
     "Ctx": {"type": "api", "path": "/ctx", "method": "POST", "emits": ["conf.topic"]},
     "OnTopic": {"type": "event", "subscribes": ["conf.topic"], "emits": []},
     "Tick": {"type": "cron", "cron": "*/5 * * * *", "emits": []},
+    "Noop": {"type": "noop", "virtualEmits": ["conf.topic"]},
+    "confGuarded": {
+        "schema": {"type": "object", "properties": {"text": {"type": "string"}}},
+        "baseConfig": {"storageType": "default"},
+    },
 }
+# The rules each config outcome cites: a noop step loads without a handler (W-LOAD-3); a
+# stream file's config is its schema as JSON Schema without canAccess (W-CONFIG-3).
+CONFIG_RULES = ("W-CONFIG-1", "W-HELLO-5")
+EXTRA_CONFIG_RULES = {"Noop": ("W-LOAD-3",), "confGuarded": ("W-CONFIG-3",)}
 # Fixture files that must fail to load, each with the code its name says (W-FAIL-1).
 LOAD_FAILURES = "load_failures"
 FAILURE_CODES = (
@@ -72,11 +81,60 @@ FAILURE_CODES = (
     ("not_object", "LOAD_ERROR"),
     ("no_config", "CONFIG_MISSING"),
     ("no_handler", "HANDLER_MISSING"),
+    ("bad_schema", "LOAD_ERROR"),
+    ("can_access_not_function", "LOAD_ERROR"),
+)
+# What else a load failure's message must name, and the rule that asks it, by file name.
+FAILURE_DETAILS = (
+    ("bad_schema", "bodySchema", ("W-CONFIG-5",)),
+    ("can_access_not_function", "canAccess", ("W-LOAD-4",)),
+)
+LOAD_FAILURE_RULES = ("W-FAIL-1", "W-FAIL-2", "W-FAIL-3", "W-LOAD-3")
+# The handshake of every fixture file shows these: the worker took its five variables, dialled
+# the socket with its secret, told the file's kind from its name, loaded it and said Hello in time.
+HANDSHAKE_RULES = (
+    "W-LAUNCH-1",
+    "W-CONN-1",
+    "W-CONN-2",
+    "W-LOAD-1",
+    "W-LOAD-2",
+    "W-LOAD-6",
+    "W-HELLO-1",
+    "W-HELLO-2",
+    "W-HELLO-4",
+    "W-HELLO-5",
+    "W-HELLO-7",
+    "W-HELLO-8",
+    "W-HELLO-9",
+    "W-CONFIG-1",
 )
 AUTH_FILES = ("motia.config.ts", "motia.config.js", "motia.config.mjs", "motia.config.cjs")
 AUTH_CONFIG = {"type": "streamAuth", "contextSchema": {"type": "object", "properties": {"userId": {"type": "string"}}}}
 MIDDLEWARE_COUNTS = {"Middleware": 2}  # the fixtures with middleware; every other step has none
+SCHEMA_RULES = ("W-CONFIG-2",)
 SCHEMA_BODY = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+# (check, rules, environment changes, whether the worker dials at all)
+LAUNCH_CASES: tuple[tuple[str, tuple[str, ...], dict[str, str], bool], ...] = (
+    ("a missing STEPHOST_WORKER_SECRET: no connection, exit", ("W-LAUNCH-2",), {"STEPHOST_WORKER_SECRET": ""}, False),
+    ("a missing STEPHOST_STEP_FILE: no connection, exit", ("W-LAUNCH-2",), {"STEPHOST_STEP_FILE": ""}, False),
+    (
+        "a secret the host refuses: exit, without dialling again",
+        ("W-CONN-6", "W-CONN-5"),
+        {"STEPHOST_WORKER_SECRET": "not-the-secret"},
+        True,
+    ),
+    (
+        "a socket nobody listens on: exit after a bounded wait",
+        ("W-CONN-4",),
+        {"STEPHOST_SOCKET": "/nonexistent/stephost-conformance.sock"},
+        False,
+    ),
+)
+# The stream auth file: run by a TS/JS worker, refused by any other.
+AUTH_RUN_RULES = ("W-AUTH-1", "W-CONFIG-4", "W-HELLO-8")
+AUTH_REFUSED_RULES = ("W-LOAD-5", "W-FAIL-1")
 
 
 def fixture_files(root: Path) -> list[Path]:
@@ -95,7 +153,7 @@ async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) 
     started = time.monotonic()
     session = WorkerSession(host, command, file, root)
     name = f"hello: {file.relative_to(root)}"
-    rules = ["W-HELLO-1", "W-HELLO-2", "W-HELLO-4", "W-HELLO-5", "W-HELLO-7", "W-HELLO-8", "W-CONFIG-1"]
+    rules = list(HANDSHAKE_RULES)
     try:
         await session.start()
         first = await session.hello()
@@ -118,6 +176,11 @@ async def handshake(host: FakeHost, command: list[str], file: Path, root: Path) 
             raise ConformanceFailure(f"Hello.config_json is not JSON: {exc}") from None
         expect(isinstance(config, dict), f"Hello.config_json must be a JSON object, got {type(config).__name__}")
         expect(isinstance(config.get("name"), str), f"the config must have a name: {config}")
+        sources = list(hello.source_files)
+        expect(
+            not sources or str(file.resolve()) in sources,
+            f"Hello.source_files is not empty, so it must hold the file itself ({file.resolve()}): {sources[:5]}",
+        )
         if STREAM_FILE.search(file.name):
             # W-CONFIG-3: the function itself is not in the config; W-HELLO-8: Hello names it
             expect("canAccess" not in config, f"a stream file's config_json must not hold canAccess: {config}")
@@ -153,12 +216,13 @@ def config_outcomes(fixtures: dict[str, Fixture]) -> list[Outcome]:
             wrong = {k: fixture.config.get(k) for k, v in expected.items() if fixture.config.get(k) != v}
             if wrong:
                 detail = f"{name}: expected {expected}, got {wrong}"
-        outcomes.append(Outcome(f"config: {name}", ["W-CONFIG-1", "W-HELLO-5"], "MUST", not detail, 0.0, detail))
+        rules = [*CONFIG_RULES, *EXTRA_CONFIG_RULES.get(name, ())]
+        outcomes.append(Outcome(f"config: {name}", rules, "MUST", not detail, 0.0, detail))
     schema = fixtures.get("Schema")
     body = schema.config.get("bodySchema") if schema else None
     ok = isinstance(body, dict) and all(body.get(k) == v for k, v in SCHEMA_BODY.items())
     detail = "" if ok else f"Schema.bodySchema must be JSON Schema holding {SCHEMA_BODY}, got {body}"
-    outcomes.append(Outcome("config: bodySchema converted to JSON Schema", ["W-CONFIG-2"], "MUST", ok, 0.0, detail))
+    outcomes.append(Outcome("config: bodySchema converted to JSON Schema", list(SCHEMA_RULES), "MUST", ok, 0.0, detail))
     return outcomes
 
 
@@ -171,7 +235,7 @@ async def stream_auth_file(host: FakeHost, command: list[str], root: Path, langu
     started = time.monotonic()
     runs_it = bool(languages & {"typescript", "javascript"})
     name = "stream auth file: authenticate" if runs_it else "stream auth file: refused with LOAD_ERROR (TS/JS only)"
-    rules = ["W-AUTH-1", "W-CONFIG-4", "W-HELLO-8"] if runs_it else ["W-LOAD-5", "W-FAIL-1"]
+    rules = list(AUTH_RUN_RULES if runs_it else AUTH_REFUSED_RULES)
     session = WorkerSession(host, command, file, root)
     try:
         await session.start()
@@ -214,7 +278,8 @@ async def load_failure(host: FakeHost, command: list[str], file: Path, root: Pat
     # a name that says no code is a fixture mistake: the worker is then held to LOAD_ERROR
     code = next((c for part, c in FAILURE_CODES if part in key), "LOAD_ERROR")
     name = f"load failure: {file.relative_to(root)} -> {code}"
-    rules = ["W-FAIL-1", "W-FAIL-2", "W-FAIL-3"]
+    details = [(word, cited) for part, word, cited in FAILURE_DETAILS if part in key]
+    rules = [*LOAD_FAILURE_RULES, *(rule for _, cited in details for rule in cited)]
     session = WorkerSession(host, command, file, root)
     try:
         await session.start()
@@ -227,6 +292,11 @@ async def load_failure(host: FakeHost, command: list[str], file: Path, root: Pat
             file.name in msg.load_failure.error.message,
             f"the message must name the file: {msg.load_failure.error.message!r}",
         )
+        for word, _ in details:
+            expect(
+                word in msg.load_failure.error.message,
+                f"the message must name the field {word}: {msg.load_failure.error.message!r}",
+            )
         try:
             more = await session.next_within(2)
         except StreamEnded:
@@ -246,16 +316,8 @@ async def load_failure(host: FakeHost, command: list[str], file: Path, root: Pat
 async def launch_problems(host: FakeHost, command: list[str], fixture: Fixture, root: Path) -> list[Outcome]:
     """A missing STEPHOST_* variable: no connection, exit (W-LAUNCH-2). A refused secret: exit (W-CONN-6)."""
     outcomes = []
-    for name, rules, env, connects in (
-        (
-            "a missing STEPHOST_WORKER_SECRET: no connection, exit",
-            ["W-LAUNCH-2"],
-            {"STEPHOST_WORKER_SECRET": ""},
-            False,
-        ),
-        ("a missing STEPHOST_STEP_FILE: no connection, exit", ["W-LAUNCH-2"], {"STEPHOST_STEP_FILE": ""}, False),
-        ("a secret the host refuses: exit", ["W-CONN-6"], {"STEPHOST_WORKER_SECRET": "not-the-secret"}, True),
-    ):
+    for name, cited, env, connects in LAUNCH_CASES:
+        rules = list(cited)
         started = time.monotonic()
         session = WorkerSession(host, command, fixture.file, root)
         opened_before = host.rpc.streams_opened
@@ -266,6 +328,8 @@ async def launch_problems(host: FakeHost, command: list[str], fixture: Fixture, 
             opened = host.rpc.streams_opened - opened_before
             if not connects:
                 expect(opened == 0, f"the worker connected ({opened} stream(s)) though it must not (W-LAUNCH-2)")
+            else:
+                expect(opened == 1, f"the worker opened {opened} streams; one Connect in its life (W-CONN-5)")
             outcomes.append(Outcome(name, rules, "MUST", True, time.monotonic() - started, f"exit {exit_code}"))
         except (ConformanceFailure, OSError) as exc:
             outcomes.append(
@@ -283,9 +347,17 @@ async def run_check(host: FakeHost, command: list[str], check: Check, fixture: F
         return Outcome(check.name, rules, check.level, False, 0.0, f"no fixture with config name {check.fixture!r}")
     session = WorkerSession(host, command, fixture.file, root)
     try:
-        await session.start()
-        await session.ready(batch=check.batch, max_message_bytes=check.max_message_bytes)
+        await session.start(bare=check.bare_env)
+        await session.ready(
+            batch=check.batch,
+            max_message_bytes=check.max_message_bytes,
+            extra_capabilities=dict(check.extra_capabilities),
+            hold_welcome_s=check.hold_welcome_s,
+        )
         await asyncio.wait_for(check.run(session), CHECK_TIMEOUT_S)
+        await session.close()
+        if session.violations:  # a rule broken on the way (EVERY_MESSAGE_RULES)
+            raise ConformanceFailure("; ".join(session.violations[:5]))
         return Outcome(check.name, rules, check.level, True, time.monotonic() - started)
     except (ConformanceFailure, TimeoutError, OSError) as exc:
         detail = str(exc) or type(exc).__name__
@@ -294,6 +366,12 @@ async def run_check(host: FakeHost, command: list[str], check: Check, fixture: F
         )
     finally:
         await session.close()
+
+
+def every_message_outcome(host: FakeHost) -> Outcome:
+    """The rules watched on every message of the run, as one line of their own."""
+    detail = "\n".join(host.violations[:20])
+    return Outcome("every message of the run", list(EVERY_MESSAGE_RULES), "MUST", not host.violations, 0.0, detail)
 
 
 def print_outcome(outcome: Outcome) -> None:
@@ -341,6 +419,8 @@ async def run_suite(command: list[str], root: Path, only: str | None = None) -> 
             outcome = await run_check(host, command, check, fixtures.get(check.fixture), root)
             outcomes.append(outcome)
             print_outcome(outcome)
+        outcomes.append(every_message_outcome(host))
+        print_outcome(outcomes[-1])
     finally:
         await host.stop()
     return outcomes

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stephost.errors import ERROR_CODES
 from stephost.workers.rpc_server import WorkerRpcServer, WorkerStream
 from stephost_proto.v1 import worker_pb2 as pb
 
@@ -70,6 +71,8 @@ class FakeHost:
         self._dir = tempfile.mkdtemp(prefix="stephost-conformance-")
         self.socket_path = os.path.join(self._dir, "host.sock")
         self.rpc = CountingRpcServer(self.socket_path)
+        # Every rule a worker broke on any message of the run (see `message_violations`).
+        self.violations: list[str] = []
 
     async def start(self) -> None:
         await self.rpc.start()
@@ -121,14 +124,22 @@ class WorkerSession:
         self.reads_batches = False
         self.output = bytearray()
         self._output_task: asyncio.Task[None] | None = None
+        self.streams_served = 0
+        self._closed = False
+        # What the driver's Welcome said, once sent: the rules on every later message depend on it.
+        self.welcomed = False
+        self.batches_announced = False
+        self.max_message_bytes = 64 * 1024 * 1024
+        self.violations: list[str] = []  # rules broken on any message of this session
 
     # ------------------------------------------------------------------ process
 
-    async def start(self, extra_env: dict[str, str] | None = None) -> None:
-        """Launch the worker; `extra_env` overrides the environment (an empty value unsets a variable)."""
+    async def start(self, extra_env: dict[str, str] | None = None, *, bare: bool = False) -> None:
+        """Launch the worker; `extra_env` overrides the environment (an empty value unsets a
+        variable). With `bare`, the worker gets the five variables and PATH, nothing else."""
         self.host.rpc.expect(self.secret, self._serve)
         env = {
-            **os.environ,
+            **({"PATH": os.environ.get("PATH", os.defpath)} if bare else os.environ),
             "STEPHOST_SOCKET": self.host.socket_path,
             "STEPHOST_WORKER_ID": self.worker_id,
             "STEPHOST_WORKER_SECRET": self.secret,
@@ -167,7 +178,10 @@ class WorkerSession:
             return None
 
     async def close(self) -> None:
-        """Kill the worker's process group and forget its stream."""
+        """Kill the worker's process group and forget its stream (once; later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self.host.rpc.forget(self.secret)
         self.signal(signal.SIGKILL)
         if self.proc is not None:
@@ -176,10 +190,17 @@ class WorkerSession:
         if self._output_task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._output_task, 2)
+        if problem := output_problem(bytes(self.output)):
+            self._violated(problem)
+
+    def _violated(self, problem: str) -> None:
+        self.violations.append(problem)
+        self.host.violations.append(f"{self.file.name}: {problem}")
 
     # ------------------------------------------------------------------ stream
 
     async def _serve(self, stream: WorkerStream) -> None:
+        self.streams_served += 1
         self._stream = stream
         self._connected.set()
         reader = asyncio.ensure_future(self._read(stream))
@@ -192,6 +213,10 @@ class WorkerSession:
         try:
             while (msg := await stream.read()) is not None:
                 now = time.monotonic()
+                for problem in message_violations(
+                    msg, welcomed=self.welcomed, batches=self.batches_announced, limit=self.max_message_bytes
+                ):
+                    self._violated(problem)
                 if msg.WhichOneof("kind") == "batch":
                     for inner in msg.batch.messages:
                         self._inbox.put_nowait(Received(inner, now, in_batch=True))
@@ -255,7 +280,17 @@ class WorkerSession:
             ) from None
         return await self.recv(timeout_s, "Hello")
 
-    async def welcome(self, step_name: str, *, batch: bool = True, max_message_bytes: int = 64 * 1024 * 1024) -> None:
+    async def welcome(
+        self,
+        step_name: str,
+        *,
+        batch: bool = True,
+        max_message_bytes: int = 64 * 1024 * 1024,
+        extra_capabilities: dict[str, str] | None = None,
+    ) -> None:
+        self.welcomed = True
+        self.batches_announced = batch
+        self.max_message_bytes = max_message_bytes
         await self.send(
             pb.HostMessage(
                 welcome=pb.Welcome(
@@ -263,20 +298,35 @@ class WorkerSession:
                     step_name=step_name,
                     stream_names=[STREAM_NAME],
                     max_message_bytes=max_message_bytes,
-                    capabilities={"batch": "1"} if batch else {},
+                    capabilities={**({"batch": "1"} if batch else {}), **(extra_capabilities or {})},
                 )
             )
         )
 
-    async def ready(self, *, batch: bool = True, max_message_bytes: int = 64 * 1024 * 1024) -> pb.Hello:
-        """Hello, then Welcome: a worker ready for invocations. Fails on a LoadFailure."""
+    async def ready(
+        self,
+        *,
+        batch: bool = True,
+        max_message_bytes: int = 64 * 1024 * 1024,
+        extra_capabilities: dict[str, str] | None = None,
+        hold_welcome_s: float = 0.0,
+    ) -> pb.Hello:
+        """Hello, then Welcome: a worker ready for invocations. Fails on a LoadFailure. With
+        `hold_welcome_s`, the Welcome waits that long after the Hello; what the worker sends
+        meanwhile is kept in `before_welcome`."""
         first = (await self.hello()).message
         if first.WhichOneof("kind") != "hello":
             raise ConformanceFailure(f"expected Hello, got {describe(first)}")
         config = json.loads(first.hello.config_json or b"null")
         name = str(config.get("name", "")) if isinstance(config, dict) else ""
         self.reads_batches = first.hello.capabilities.get("batch") == "1"
-        await self.welcome(name, batch=batch, max_message_bytes=max_message_bytes)
+        self.before_welcome: list[pb.WorkerMessage] = []
+        ends = time.monotonic() + hold_welcome_s
+        while (left := ends - time.monotonic()) > 0 and (msg := await self.next_within(left)) is not None:
+            self.before_welcome.append(msg)
+        await self.welcome(
+            name, batch=batch, max_message_bytes=max_message_bytes, extra_capabilities=extra_capabilities
+        )
         return first.hello
 
     # ------------------------------------------------------------------ invocations
@@ -292,9 +342,22 @@ class WorkerSession:
         deadline_unix_ms: int = 0,
         trace_id: str = "trace-conformance",
         raw_payload: bytes | None = None,
+        attempt: int = 1,
+        event_id: str = "",
     ) -> InvocationTrace:
         """Send one Invoke and answer its ctx calls until its result arrives."""
-        await self.send(invoke_message(invocation_id, trigger, payload, deadline_unix_ms, trace_id, raw_payload))
+        await self.send(
+            invoke_message(
+                invocation_id,
+                trigger,
+                payload,
+                deadline_unix_ms,
+                trace_id,
+                raw_payload,
+                attempt=attempt,
+                event_id=event_id,
+            )
+        )
         return await self.collect(invocation_id, answers=answers, timeout_s=timeout_s)
 
     async def collect(
@@ -333,6 +396,88 @@ class WorkerSession:
         return f"\n--- worker output ---\n{text[-limit:]}" if text else ""
 
 
+# Codes a worker may send in an InvocationResult (§5): all but the host's own (W-CODE-1, W-ERR-5).
+WORKER_RESULT_CODES = frozenset(ERROR_CODES) - {"WORKER_CRASHED", "TIMEOUT"}
+NOT_IN_A_BATCH = ("batch", "hello", "load_failure")  # W-BATCH-3
+BEFORE_WELCOME = ("hello", "load_failure", "log")  # W-WELCOME-1
+
+
+def message_violations(msg: pb.WorkerMessage, *, welcomed: bool, batches: bool, limit: int) -> list[str]:
+    """The rules one worker message breaks whatever the check: they hold on every message, so
+    the driver watches every message of every session for them."""
+    problems: list[str] = []
+    kind = msg.WhichOneof("kind")
+    if not welcomed and kind not in BEFORE_WELCOME:
+        problems.append(f"W-WELCOME-1: the worker sent {describe(msg)} before Welcome")
+    inner = list(msg.batch.messages) if kind == "batch" else [msg]
+    if kind == "batch":
+        if not batches:
+            problems.append("W-VER-5: a WorkerBatch though the Welcome did not announce batches")
+        if msg.ByteSize() > limit:
+            problems.append(f"W-BATCH-4: a WorkerBatch of {msg.ByteSize()} bytes over the {limit} allowed")
+        problems += [
+            f"W-BATCH-3: a WorkerBatch holds a {m.WhichOneof('kind')}"
+            for m in inner
+            if m.WhichOneof("kind") in NOT_IN_A_BATCH
+        ]
+    for one in inner:
+        if one.WhichOneof("kind") == "result" and one.result.WhichOneof("outcome") == "error":
+            code = one.result.error.code
+            if code not in WORKER_RESULT_CODES:
+                problems.append(f"W-CODE-1: InvocationResult {one.result.invocation_id} has the code {code!r}")
+        problems += [f"W-JSON-1: {where}" for where in bad_json_fields(one)]
+        if one.WhichOneof("kind") == "result" and one.result.ok.response.body_kind == pb.BODY_KIND_JSON:
+            body = one.result.ok.response.body
+            if (problem := json_problem(body)) is not None:
+                problems.append(f"W-API-5: a JSON ApiResponse.body {problem}")
+    return problems
+
+
+def bad_json_fields(message: Any, path: str = "") -> list[str]:
+    """Every `*_json` bytes field of `message` (nested ones too) that is not strict UTF-8 JSON."""
+    problems: list[str] = []
+    for descriptor, value in message.ListFields():
+        where = f"{path}{descriptor.name}"
+        if descriptor.message_type is not None:
+            # one message, a repeated field of them, or a map (whose values may be scalars)
+            items = [value] if hasattr(value, "ListFields") else value.values() if hasattr(value, "values") else value
+            for item in items:
+                if hasattr(item, "ListFields"):
+                    problems += bad_json_fields(item, f"{where}.")
+        elif descriptor.name.endswith("_json") and isinstance(value, bytes) and (problem := json_problem(value)):
+            problems.append(f"{where} {problem}")
+    return problems
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_problem(data: bytes) -> str | None:
+    """Why `data` is not RFC 8259 JSON in UTF-8 (no BOM, no NaN or Infinity), or None (empty is null)."""
+    if not data:
+        return None
+    try:
+        json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return f"is not UTF-8 JSON ({exc}): {data[:80]!r}"
+    return None
+
+
+def output_problem(output: bytes) -> str | None:
+    """W-OUT-1: standard output and error belong to user code and diagnostics, which are text.
+    Protocol data written there (protobuf frames) shows up as bytes that are not UTF-8 text or
+    as control characters that text does not hold."""
+    try:
+        text = output.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"W-OUT-1: the worker's output is not text ({exc})"
+    control = [c for c in text if ord(c) < 32 and c not in "\t\n\r\x1b"]
+    if control:
+        return f"W-OUT-1: the worker's output holds control characters {sorted(set(control))!r}"
+    return None
+
+
 def invoke_message(
     invocation_id: str,
     trigger: int,
@@ -340,6 +485,9 @@ def invoke_message(
     deadline_unix_ms: int = 0,
     trace_id: str = "trace-conformance",
     raw_payload: bytes | None = None,
+    *,
+    attempt: int = 1,
+    event_id: str = "",
 ) -> pb.HostMessage:
     data = raw_payload if raw_payload is not None else json.dumps(payload, ensure_ascii=False).encode()
     return pb.HostMessage(
@@ -349,16 +497,20 @@ def invoke_message(
             payload_json=data,
             trace_id=trace_id,
             deadline_unix_ms=deadline_unix_ms,
-            attempt=1,
+            attempt=attempt,
             flows=["conformance"],
+            event_id=event_id,
         )
     )
 
 
 def reply_message(call_id: int, outcome: str, value: Any) -> pb.HostMessage:
+    """A CtxReply: outcome "value" (JSON), "error" ((code, message)) or "raw" (value_json bytes as given)."""
     if outcome == "error":
         code, message = value
         return pb.HostMessage(reply=pb.CtxReply(call_id=call_id, error=pb.Error(code=code, message=message)))
+    if outcome == "raw":
+        return pb.HostMessage(reply=pb.CtxReply(call_id=call_id, value_json=value))
     return pb.HostMessage(reply=pb.CtxReply(call_id=call_id, value_json=json.dumps(value).encode()))
 
 

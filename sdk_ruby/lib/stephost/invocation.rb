@@ -59,6 +59,17 @@ module Stephost
       end
     end
 
+    # W-CANCEL-6: at the drain deadline, user code that ignored its cancellation is answered
+    # CANCELLED now; the worker exits right after, and that is what ends it.
+    def abandon
+      @mutex.synchronize do
+        return if @phase == :done
+
+        @phase = :done
+      end
+      @worker.send_result(@id, error: Stephost.pb_error(Codes::CANCELLED, "the drain deadline passed; the handler ends with the worker"))
+    end
+
     # Sends one CtxCall for this invocation and returns its Pending (W-CTX-1 to W-CTX-4).
     def start_call(kind, **args)
       op = build_op(kind, **args)
@@ -83,7 +94,7 @@ module Stephost
           pending
         end
       end
-    rescue JSON::GeneratorError, EncodingError, SystemStackError, TypeError, ArgumentError => e
+    rescue JSON::JSONError, EncodingError, SystemStackError, TypeError, ArgumentError => e # JSONError: Generator and Nesting
       local_failure("the value cannot be sent as JSON: #{e.message}")
     end
 
@@ -199,6 +210,8 @@ module Stephost
     def finish(result)
       @mutex.synchronize do
         @cond.wait(@mutex) until @outstanding.empty?
+        return if @phase == :done # abandoned at the drain deadline: answered already
+
         @phase = :done
       end
       @worker.send_result(@id, result)
@@ -267,7 +280,7 @@ module Stephost
       else
         [PB::BodyKind::BODY_KIND_JSON, JsonCodec.encode(body)]
       end
-    rescue JSON::GeneratorError, EncodingError, SystemStackError, TypeError => e
+    rescue JSON::JSONError, EncodingError, SystemStackError, TypeError => e # JSONError: Generator and Nesting
       invalid("the body cannot be serialised to JSON: #{e.message}")
     end
 

@@ -121,7 +121,7 @@ module Stephost
       return "".b if fields.nil? || (fields.respond_to?(:empty?) && fields.empty?)
 
       value = case fields
-              when Hash then JsonCodec.stringify_keys(fields)
+              when Hash then fields # encode_lenient makes the keys strings, cycles included
               when Exception then { "message" => fields.message, "name" => fields.class.name, "stack" => Stephost.format_stack(fields) }
               else { "data" => fields }
               end
@@ -305,7 +305,10 @@ module Stephost
             running.each { |inv| inv.cancel("drain deadline") }
             cancelled = true
           end
-          break if deadline && now >= deadline # W-CANCEL-6: do not wait for code that ignores the cancel
+          if deadline && now >= deadline - (DRAIN_MARGIN_S / 2)
+            running.each(&:abandon) # W-CANCEL-6: do not wait for code that ignores the cancel
+            break
+          end
 
           sleep 0.01
         end

@@ -231,3 +231,26 @@ def test_errors_are_unchanged() -> None:
     with pytest.raises(ValueError):
         encoding.dumps(Line("a", 1, meta={"nan": float("nan")}))
     assert encoding.dumps_lenient({"odd": Unset()}).startswith(b'{"odd":"<')
+
+
+def test_lenient_json_turns_what_json_cannot_hold_into_text_value_by_value() -> None:
+    cycle: dict[str, Any] = {"name": "loop"}
+    cycle["self"] = cycle
+    shared = [1]
+    fields = {
+        "cycle": cycle,
+        "nan": float("nan"),
+        "big": 2**70,
+        "when": dt.date(2024, 1, 2),
+        "keys": {1: "one"},
+        "twice": [shared, shared],  # the same list twice is no cycle
+        "odd": Unset(),
+    }
+    decoded = json.loads(encoding.dumps_lenient(fields))  # strict JSON: no NaN
+    assert decoded["cycle"] == {"name": "loop", "self": "[Circular]"}
+    assert decoded["nan"] == "nan"
+    assert decoded["big"] == 2**70
+    assert decoded["when"] == "2024-01-02"
+    assert decoded["keys"] == {"1": "one"}
+    assert decoded["twice"] == [[1], [1]]
+    assert decoded["odd"].startswith("<")
