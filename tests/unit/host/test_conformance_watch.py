@@ -43,7 +43,8 @@ def test_only_the_workers_codes_and_not_the_hosts() -> None:
 
 
 def test_nothing_but_log_before_welcome() -> None:
-    assert watch(pb.WorkerMessage(pong=pb.Pong(seq=1)), welcomed=False)[0].startswith("W-WELCOME-1: the worker sent pong")
+    (problem,) = watch(pb.WorkerMessage(pong=pb.Pong(seq=1)), welcomed=False)
+    assert problem.startswith("W-WELCOME-1: the worker sent pong")
 
 
 def test_batches_only_when_announced_within_the_limit_and_flat() -> None:
