@@ -7,8 +7,12 @@ runs as `python -m stephost_sdk.worker` and is not imported by step code, so
 importing this package does not load gRPC.
 """
 
-from .context import Context, Logger, State, Stream, Streams
-from .errors import (
+from . import _ssl_on_demand
+
+_ssl_on_demand.install()  # first: before anything below imports asyncio
+
+from .context import Context, Logger, State, Stream, Streams  # noqa: E402
+from .errors import (  # noqa: E402
     CANCELLED,
     CONFIG_MISSING,
     EMIT_NOT_DECLARED,
@@ -27,7 +31,7 @@ from .errors import (
     LoadError,
     StepError,
 )
-from .request import Request
+from .request import Request  # noqa: E402
 
 __version__ = "0.1.0"
 

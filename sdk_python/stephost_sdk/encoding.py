@@ -159,9 +159,9 @@ def dumps_lenient(value: Any) -> bytes:
     For log fields: a log call must never raise because of what it was given
     (docs/protocol.md W-LOG-4), and must still send JSON (W-JSON-1).
     """
-    return json.dumps(
-        _lenient(value, set(), 0), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(_lenient(value, set(), 0), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 # Past this depth a lenient value is cut to its repr: a log line, not a serialiser.

@@ -127,3 +127,64 @@ def test_a_step_importing_pydantic_late_still_gets_its_models_handled() -> None:
         "adapter": {"type": "integer"},
         "model": '{"status":201,"body":{}}',
     }
+
+
+def test_the_worker_does_not_load_ssl_until_something_uses_it() -> None:
+    result = run_fresh(
+        """
+        import json, sys
+        import stephost_sdk.worker
+        print(json.dumps({"ssl": "ssl" in sys.modules, "_ssl": "_ssl" in sys.modules}))
+        """
+    )
+
+    assert result == {"ssl": False, "_ssl": False}
+
+
+def test_asyncio_tls_still_works_with_ssl_loaded_on_demand() -> None:
+    # ssl=True without the step ever importing ssl: asyncio must start a real TLS handshake
+    # (the plain TCP server below answers it with garbage, so the handshake fails with an
+    # SSL error) rather than report that the ssl module is missing.
+    result = run_fresh(
+        """
+        import json, sys
+        import stephost_sdk.worker
+        import asyncio
+
+        async def main():
+            async def plain(reader, writer):
+                await reader.read(1)
+                writer.write(b"not tls at all" * 20)
+                await writer.drain()
+                writer.close()
+            server = await asyncio.start_server(plain, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            before = "ssl" in sys.modules
+            try:
+                await asyncio.open_connection("127.0.0.1", port, ssl=True)
+                outcome = "connected"
+            except Exception as exc:
+                outcome = type(exc).__module__ + "." + type(exc).__name__
+            server.close()
+            return {"before": before, "after": "ssl" in sys.modules, "outcome": outcome}
+
+        print(json.dumps(asyncio.run(main())))
+        """
+    )
+
+    assert result["before"] is False and result["after"] is True
+    assert result["outcome"] in ("ssl.SSLError", "ssl.SSLCertVerificationError"), result
+
+
+def test_a_step_that_imports_ssl_gets_the_real_module() -> None:
+    result = run_fresh(
+        """
+        import json
+        import stephost_sdk.worker
+        import ssl, asyncio.sslproto
+        context = ssl.create_default_context()
+        print(json.dumps({"real": type(context).__module__, "asyncio_sees": asyncio.sslproto.ssl.SSLContext is ssl.SSLContext}))
+        """
+    )
+
+    assert result == {"real": "ssl", "asyncio_sees": True}
