@@ -61,6 +61,7 @@ export interface LoadedStep {
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 let registered = false;
+let cjsRegistered = false;
 /** The main thread's end of the port our ESM hooks post loaded project files to. */
 let loadedFilesPort: MessagePort | undefined;
 /**
@@ -69,6 +70,21 @@ let loadedFilesPort: MessagePort | undefined;
  * the same process (never a worker's case) gets a superset, not a subset.
  */
 const reportedEsmFiles = new Set<string>();
+
+/**
+ * tsx's CommonJS hooks and our resolution of a missing `motia`: enough to require()
+ * a step, TypeScript or JavaScript, ESM syntax or not, in a project of either module
+ * type (tsx compiles it to CommonJS on this thread; packages that are ES modules load
+ * through Node's require(esm)). No loader thread: see importStep. Once per process.
+ */
+function registerCjsLoader(): void {
+  if (cjsRegistered) return;
+  cjsRegistered = true;
+  // tsx's CommonJS build, required: its ESM build would import esbuild as an ES module,
+  // which makes Node scan esbuild's source for export names (see esbuild-esm.ts).
+  (createRequire(import.meta.url)('tsx/cjs/api') as typeof TsxCjs).register();
+  patchCjsMotiaResolution();
+}
 
 /**
  * tsx's ESM and CJS hooks, then ours for a missing `motia`. Once per process:
@@ -88,7 +104,7 @@ export async function registerLoaders(projectRoot: string): Promise<void> {
   // tsconfig `paths` aliases come from the project's tsconfig. The CJS side
   // reads it from the working directory, which the host sets to the project root.
   tsxEsm.register(existsSync(tsconfig) ? { tsconfig } : {});
-  tsxCjs.register();
+  if (!cjsRegistered) tsxCjs.register();
   // Registered after tsx, so it runs first and sees tsx's resolution failures
   // and every file loaded (reported through the port for Hello.source_files).
   const { port1, port2 } = new MessageChannel();
@@ -98,7 +114,52 @@ export async function registerLoaders(projectRoot: string): Promise<void> {
     data: { port: port2, scope: scopeOf(projectRoot) },
     transferList: [port2],
   });
-  patchCjsMotiaResolution();
+  if (!cjsRegistered) patchCjsMotiaResolution();
+  cjsRegistered = true;
+}
+
+/** Errors of a require() that only Node's ES module loader can get past (top-level await). */
+const NEEDS_ESM_LOADER = new Set(['ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQUIRE_ESM']);
+/** A dynamic import() in project code: the ES module loader must be there when it runs. */
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+
+/**
+ * The file's module namespace. require() through tsx's CommonJS hooks when it can: on
+ * Node 20, tsx's ES module hooks run on a loader thread of their own, which costs every
+ * worker ~75 ms of CPU and ~14 MiB (docs/performance.md). The ES module loader is used
+ * when only it can load the file: `.mts`/`.mjs`, top-level await in the file or in what it
+ * imports (found when tsx compiles it, before it runs), or `STEPHOST_NODE_LOADER=esm`.
+ * A project file with a dynamic import() gets the ES module loader registered too, so the
+ * import works later exactly as it would have.
+ */
+async function importStep(file: string, root: string): Promise<Record<string, unknown>> {
+  if (!/\.m[jt]s$/i.test(file) && process.env['STEPHOST_NODE_LOADER'] !== 'esm') {
+    registerCjsLoader();
+    let exports: unknown;
+    let required = false;
+    try {
+      exports = createRequire(file)(file);
+      required = true;
+    } catch (err) {
+      if (!NEEDS_ESM_LOADER.has(String((err as { code?: unknown }).code))) throw err;
+    }
+    if (required) {
+      if (loadedSourceFiles(file, root).some(usesDynamicImport)) await registerLoaders(root);
+      // The namespace import() would give for a CommonJS module: its exports as `default`,
+      // beside its named exports.
+      return { ...(isRecord(exports) ? exports : {}), default: exports };
+    }
+  }
+  await registerLoaders(root);
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function usesDynamicImport(sourceFile: string): boolean {
+  try {
+    return DYNAMIC_IMPORT.test(readFileSync(sourceFile, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -245,6 +306,19 @@ function locateSyntaxError(file: string): string | undefined {
   return snippet || undefined;
 }
 
+/** tsx's TransformError (esbuild could not compile a file): its first error's file, line and text. */
+function transformFailureOf(err: unknown): { file: string; line: string; text: string } | undefined {
+  const message = isRecord(err) ? err['message'] : undefined;
+  if (typeof message !== 'string' || !message.startsWith('Transform failed')) return undefined;
+  const first = /^(.+):(\d+):\d+: ERROR: (.+)$/m.exec(message);
+  return first ? { file: first[1] ?? '', line: first[2] ?? '', text: first[3] ?? '' } : undefined;
+}
+
+function relativeTo(root: string, file: string): string {
+  const rel = relative(root, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
 export interface LoadOptions {
   converter?: SchemaConverter;
 }
@@ -252,22 +326,27 @@ export interface LoadOptions {
 export async function loadStep(stepFile: string, projectRoot: string, options: LoadOptions = {}): Promise<LoadedStep> {
   const file = resolvePath(stepFile);
   const root = resolvePath(projectRoot);
-  const rel = relative(root, file);
-  const displayName = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+  const displayName = relativeTo(root, file);
 
   if (!existsSync(file)) {
     throw new StepError(LOAD_ERROR, `${displayName}: step file not found`);
   }
-  await registerLoaders(root);
-
   let ns: Record<string, unknown>;
   try {
-    ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    ns = await importStep(file, root);
   } catch (err) {
     // The prefix makes every message name the step, whatever failed inside it.
     let message = `${displayName}: ${describe(err)}`;
     let detail = '';
-    if (err instanceof SyntaxError && languageOf(file) === 'javascript') {
+    const failed = transformFailureOf(err);
+    if (failed) {
+      // tsx could not compile a file: name it by its place, as a syntax error would be.
+      const where = `${relativeTo(root, failed.file)}:${failed.line}`;
+      message =
+        failed.file === file
+          ? `${displayName}:${failed.line}: ${failed.text}`
+          : `${displayName}: ${where}: ${failed.text}`;
+    } else if (err instanceof SyntaxError && languageOf(file) === 'javascript') {
       const where = locateSyntaxError(file);
       const line = where?.split('\n')[0]?.match(/:(\d+)$/)?.[1];
       if (where && line) {

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { FIXTURES, SDK_ROOT } from './helpers/paths.js';
@@ -20,6 +21,7 @@ interface Loaded {
   functions?: string[];
   config?: Record<string, any>;
   middlewareCount?: number;
+  threads?: number;
   result?: any;
   calls?: any[];
   logs?: any[];
@@ -416,10 +418,68 @@ describe('loader', () => {
     });
   });
 
+  describe('require() first, the ES module loader only where it is needed', () => {
+    // A "type": "module" project, as Motia's templates are: TypeScript with ESM syntax, an
+    // extensionless import, import.meta.url, a package that is an ES module only.
+    const files = {
+      'package.json': '{"type": "module"}',
+      'node_modules/esm-only/package.json': '{"name": "esm-only", "type": "module", "exports": "./index.js"}',
+      'node_modules/esm-only/index.js': 'export const hello = (n) => `hello ${n}`\nexport default 42\n',
+      'steps/helper.ts': 'export const twice = (n: number): number => n * 2\nexport const where = import.meta.url\n',
+      'steps/lazy.ts': "export const lazy: string = 'loaded later'\n",
+      'steps/plain.step.ts': [
+        "import { twice, where } from './helper'",
+        "import answer, { hello } from 'esm-only'",
+        "export const config = { type: 'api', name: 'Plain', path: '/p', method: 'GET', emits: [] }",
+        'export const handler = async () => ({',
+        '  status: 200,',
+        '  body: { twice: twice(2), helper: where, me: import.meta.url, hello: hello(answer) },',
+        '})',
+      ].join('\n'),
+      'steps/lazy.step.ts': [
+        "export const config = { type: 'api', name: 'Lazy', path: '/l', method: 'GET', emits: [] }",
+        "export const handler = async () => ({ status: 200, body: (await import('./lazy')).lazy })",
+      ].join('\n'),
+      'steps/tla.step.ts': [
+        'const ready = await Promise.resolve(7)',
+        "export const config = { type: 'api', name: 'Tla', path: '/t', method: 'GET', emits: [] }",
+        'export const handler = async () => ({ status: 200, body: { ready } })',
+      ].join('\n'),
+    };
+
+    test('a step require() can load gets no loader thread, with ESM meaning kept', async () => {
+      const root = tempProject(files);
+      try {
+        const plain = await loadIn(root, 'steps/plain.step.ts', 'TRIGGER_KIND_API');
+        assert.deepEqual(body(plain), {
+          twice: 4,
+          helper: pathToFileURL(join(root, 'steps/helper.ts')).href,
+          me: pathToFileURL(join(root, 'steps/plain.step.ts')).href,
+          hello: 'hello 42',
+        });
+        // top-level await needs the ES module loader: one thread more
+        const tla = await loadIn(root, 'steps/tla.step.ts', 'TRIGGER_KIND_API');
+        assert.deepEqual(body(tla), { ready: 7 });
+        assert.ok((tla.threads ?? 0) > (plain.threads ?? 0), `threads: ${plain.threads} then ${tla.threads}`);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    test("a dynamic import() in the step still loads TypeScript when it runs", async () => {
+      const root = tempProject(files);
+      try {
+        assert.equal(body(await loadIn(root, 'steps/lazy.step.ts', 'TRIGGER_KIND_API')), 'loaded later');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('failures', () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['steps/syntax.step.ts', 'LOAD_ERROR', /^steps\/syntax\.step\.ts: .*syntax\.step\.ts:2:\d+/s],
-      ['steps/syntax.step.js', 'LOAD_ERROR', /^steps\/syntax\.step\.js:3: Unexpected end of input/],
+      ['steps/syntax.step.ts', 'LOAD_ERROR', /^steps\/syntax\.step\.ts:2: Unexpected "=>"/],
+      ['steps/syntax.step.js', 'LOAD_ERROR', /^steps\/syntax\.step\.js:3: Unexpected end of (file|input)/],
       ['steps/missing-import.step.ts', 'LOAD_ERROR', /^steps\/missing-import\.step\.ts: .*no-such-package-anywhere/],
       ['steps/throws.step.js', 'LOAD_ERROR', /^steps\/throws\.step\.js: database URL is not set/],
       ['steps/no-config.step.js', 'CONFIG_MISSING', /^steps\/no-config\.step\.js: .*config/],

@@ -6,6 +6,7 @@
 // usage (cwd = the project root, like the host):
 //   node load-step.mjs <step file> [TRIGGER_KIND_API|EVENT|CRON|CAN_ACCESS|AUTHENTICATE] [payload json]
 
+import { readdirSync } from 'node:fs'
 import { createContext } from '../../dist/context.js'
 import { invokeHandler } from '../../dist/invoke.js'
 import { loadStep } from '../../dist/loader.js'
@@ -25,6 +26,8 @@ try {
     functions: step.functions,
     config: step.configJson,
     middlewareCount: step.middlewareCount,
+    // OS threads of this process once the file is loaded: tsx's ES module loader adds one
+    threads: readdirSync('/proc/self/task').length,
   }
   if (trigger) {
     const calls = []
