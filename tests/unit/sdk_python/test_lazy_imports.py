@@ -183,7 +183,8 @@ def test_a_step_that_imports_ssl_gets_the_real_module() -> None:
         import stephost_sdk.worker
         import ssl, asyncio.sslproto
         context = ssl.create_default_context()
-        print(json.dumps({"real": type(context).__module__, "asyncio_sees": asyncio.sslproto.ssl.SSLContext is ssl.SSLContext}))
+        same = asyncio.sslproto.ssl.SSLContext is ssl.SSLContext
+        print(json.dumps({"real": type(context).__module__, "asyncio_sees": same}))
         """
     )
 
