@@ -202,9 +202,28 @@ function patchCjsMotiaResolution(): void {
       if (kind === 'plugin') registerPluginNames(request, rest[0]);
       if (kind) return stubs[kind];
       if (isLentSpecifier(request)) return sdkRequire.resolve(request);
+      const typescript = typescriptTwin(request);
+      if (typescript !== undefined) {
+        try {
+          return original.call(this, typescript, ...rest);
+        } catch {
+          // not there either: the original error names what was asked for
+        }
+      }
       throw err;
     }
   };
+}
+
+/**
+ * `./x.js` written for the TypeScript file `./x.ts` (TypeScript's own convention for
+ * ESM imports), from a JavaScript file too: tsx's ES module loader finds the .ts, its
+ * CommonJS resolver only when the importer is TypeScript. Relative specifiers only.
+ */
+function typescriptTwin(request: string): string | undefined {
+  if (!request.startsWith('.') && !isAbsolute(request)) return undefined;
+  const twin = /\.([cm]?)js(x?)$/.exec(request);
+  return twin ? `${request.slice(0, -twin[0].length)}.${twin[1] ?? ''}ts${twin[2] ?? ''}` : undefined;
 }
 
 /** Shared with motia-plugin-stub.cts, which cannot import this ESM module. */

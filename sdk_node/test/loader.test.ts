@@ -440,6 +440,12 @@ describe('loader', () => {
         "export const config = { type: 'api', name: 'Lazy', path: '/l', method: 'GET', emits: [] }",
         "export const handler = async () => ({ status: 200, body: (await import('./lazy')).lazy })",
       ].join('\n'),
+      'steps/twin.step.js': [
+        '// JavaScript importing a TypeScript helper by its .js name, as TypeScript ESM code does',
+        "import { twice } from './helper.js'",
+        "export const config = { type: 'api', name: 'Twin', path: '/w', method: 'GET', emits: [] }",
+        'export const handler = async () => ({ status: 200, body: twice(21) })',
+      ].join('\n'),
       'steps/tla.step.ts': [
         'const ready = await Promise.resolve(7)',
         "export const config = { type: 'api', name: 'Tla', path: '/t', method: 'GET', emits: [] }",
@@ -461,6 +467,15 @@ describe('loader', () => {
         const tla = await loadIn(root, 'steps/tla.step.ts', 'TRIGGER_KIND_API');
         assert.deepEqual(body(tla), { ready: 7 });
         assert.ok((tla.threads ?? 0) > (plain.threads ?? 0), `threads: ${plain.threads} then ${tla.threads}`);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    test('a JavaScript step imports a TypeScript helper by its .js name', async () => {
+      const root = tempProject(files);
+      try {
+        assert.equal(body(await loadIn(root, 'steps/twin.step.js', 'TRIGGER_KIND_API')), 42);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
