@@ -124,8 +124,8 @@ class WorkerSession:
         self.reads_batches = False
         self.output = bytearray()
         self._output_task: asyncio.Task[None] | None = None
-        self.streams_served = 0
         self._closed = False
+        self.before_welcome: list[pb.WorkerMessage] = []  # what came between Hello and a held Welcome
         # What the driver's Welcome said, once sent: the rules on every later message depend on it.
         self.welcomed = False
         self.batches_announced = False
@@ -200,7 +200,6 @@ class WorkerSession:
     # ------------------------------------------------------------------ stream
 
     async def _serve(self, stream: WorkerStream) -> None:
-        self.streams_served += 1
         self._stream = stream
         self._connected.set()
         reader = asyncio.ensure_future(self._read(stream))
@@ -320,7 +319,6 @@ class WorkerSession:
         config = json.loads(first.hello.config_json or b"null")
         name = str(config.get("name", "")) if isinstance(config, dict) else ""
         self.reads_batches = first.hello.capabilities.get("batch") == "1"
-        self.before_welcome: list[pb.WorkerMessage] = []
         ends = time.monotonic() + hold_welcome_s
         while (left := ends - time.monotonic()) > 0 and (msg := await self.next_within(left)) is not None:
             self.before_welcome.append(msg)
