@@ -87,24 +87,22 @@ function registerCjsLoader(): void {
 }
 
 /**
- * tsx's ESM and CJS hooks, then ours for a missing `motia`. Once per process:
- * hooks cannot be scoped to one project, and a worker only ever runs one.
+ * tsx's ESM hooks (and the CommonJS ones of registerCjsLoader), then ours for a missing
+ * `motia`. Once per process: hooks cannot be scoped to one project, and a worker only
+ * ever runs one.
  */
 export async function registerLoaders(projectRoot: string): Promise<void> {
   if (registered) return;
   registered = true;
-  // First, so that it applies to tsx's own modules: imported only after it (not
+  registerCjsLoader();
+  // First, so that it applies to tsx's own ES modules: imported only after it (not
   // at the top of this file), they get esbuild without a CommonJS export scan.
   registerHooks(new URL('./esbuild-hooks.js', import.meta.url));
-  const [tsxEsm, tsxCjs] = (await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')])) as [
-    typeof TsxEsm,
-    typeof TsxCjs,
-  ];
+  const tsxEsm = (await import('tsx/esm/api')) as typeof TsxEsm;
   const tsconfig = join(projectRoot, 'tsconfig.json');
   // tsconfig `paths` aliases come from the project's tsconfig. The CJS side
   // reads it from the working directory, which the host sets to the project root.
   tsxEsm.register(existsSync(tsconfig) ? { tsconfig } : {});
-  if (!cjsRegistered) tsxCjs.register();
   // Registered after tsx, so it runs first and sees tsx's resolution failures
   // and every file loaded (reported through the port for Hello.source_files).
   const { port1, port2 } = new MessageChannel();
@@ -114,8 +112,6 @@ export async function registerLoaders(projectRoot: string): Promise<void> {
     data: { port: port2, scope: scopeOf(projectRoot) },
     transferList: [port2],
   });
-  if (!cjsRegistered) patchCjsMotiaResolution();
-  cjsRegistered = true;
 }
 
 /** Errors of a require() that only Node's ES module loader can get past (top-level await). */
@@ -129,8 +125,8 @@ const DYNAMIC_IMPORT = /\bimport\s*\(/;
  * worker ~75 ms of CPU and ~14 MiB (docs/performance.md). The ES module loader is used
  * when only it can load the file: `.mts`/`.mjs`, top-level await in the file or in what it
  * imports (found when tsx compiles it, before it runs), or `STEPHOST_NODE_LOADER=esm`.
- * A project file with a dynamic import() gets the ES module loader registered too, so the
- * import works later exactly as it would have.
+ * A project file with a dynamic import() gets it registered too (loadStep), so the import
+ * works later exactly as it would have.
  */
 async function importStep(file: string, root: string): Promise<Record<string, unknown>> {
   if (!/\.m[jt]s$/i.test(file) && process.env['STEPHOST_NODE_LOADER'] !== 'esm') {
@@ -144,7 +140,6 @@ async function importStep(file: string, root: string): Promise<Record<string, un
       if (!NEEDS_ESM_LOADER.has(String((err as { code?: unknown }).code))) throw err;
     }
     if (required) {
-      if (loadedSourceFiles(file, root).some(usesDynamicImport)) await registerLoaders(root);
       // The namespace import() would give for a CommonJS module: its exports as `default`,
       // beside its named exports.
       return { ...(isRecord(exports) ? exports : {}), default: exports };
@@ -382,6 +377,9 @@ export async function loadStep(stepFile: string, projectRoot: string, options: L
 
   // Right after the import: what the file loaded at top level, nothing lazier.
   const sourceFiles = loadedSourceFiles(file, root);
+  // Loaded with require(): a dynamic import() in project code needs the ES module loader
+  // there when it runs (see importStep).
+  if (!registered && sourceFiles.some(usesDynamicImport)) await registerLoaders(root);
   const kind = fileKindOf(file);
   const converter = options.converter ?? createSchemaConverter(root);
   if (kind === 'streamAuth') return streamAuthFile(ns, { file, displayName, root, converter, sourceFiles });
