@@ -44,6 +44,7 @@ from stephost.trace import new_trace_id
 from stephost.typegen.writer import write_types
 from stephost.types import Invocation, LogRecord, LogSink, Trigger
 from stephost.workbench.recorder import WorkbenchRecorder, invocation_outcome
+from stephost.workers.forkserver import ForkServer, forking_wanted
 from stephost.workers.hello import Hello, LoadFailed
 from stephost.workers.launch import language_of
 from stephost.workers.preparation import prepare_launch
@@ -91,6 +92,7 @@ class Host:
         self._worker_env: dict[str, str] = {}
         self._worker_prefix: tuple[str, ...] = ()
         self._sandbox: CgroupSandbox | None = None
+        self._fork_server: ForkServer | None = None
 
     def _workbench_on(self) -> bool:
         """The flag, else stephost.json's `workbench`, else on in `dev` only."""
@@ -124,6 +126,9 @@ class Host:
         )
         problems += launch.problems
         self._worker_env, self._worker_prefix = launch.env, launch.prefix
+        if any(language_of(f) == "python" for f in files) and not launch.prefix and forking_wanted():
+            self._fork_server = ForkServer(launch.env, self.project, self.log)
+            await self._fork_server.start()
         workers = [self.new_worker(f) for f in files]
         self._all_workers = workers
         started = time.monotonic()
@@ -209,6 +214,7 @@ class Host:
             sandbox=self._sandbox,
             limits=WorkerLimits(ram_mb=self.project_settings.default_ram_mb, pids=self.project_settings.default_pids),
             command_prefix=self._worker_prefix,
+            fork_server=self._fork_server,
         )
 
     async def _load_streams(self, hellos: list[tuple[StepWorker, Hello]]) -> list[ConfigProblem]:
@@ -523,6 +529,8 @@ class Host:
         await self._bus.close()
         await asyncio.gather(*(w.stop() for w in self._all_workers), return_exceptions=True)
         self.log(host_record("info", f"stopped {len(self._all_workers)} worker(s)"))
+        if self._fork_server is not None:
+            await self._fork_server.close()
         await self._rpc.stop()
         if self._sandbox is not None:
             self._sandbox.close()

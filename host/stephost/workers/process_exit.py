@@ -6,9 +6,26 @@ import asyncio
 import contextlib
 import os
 import signal
+from typing import Protocol
 
 # A worker's exit is seen through a pidfd; this often its exit code is looked at besides.
 EXIT_POLL_S = 1.0
+
+
+class WorkerProcess(Protocol):
+    """What the supervisor reads of a worker process: an asyncio subprocess, or one the launcher forked."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    @property
+    def stdout(self) -> asyncio.StreamReader | None: ...
+
+    @property
+    def stderr(self) -> asyncio.StreamReader | None: ...
 
 
 def describe_exit(code: int | None) -> str:
@@ -23,7 +40,7 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-async def process_exit(proc: asyncio.subprocess.Process) -> int:
+async def process_exit(proc: WorkerProcess) -> int:
     """The exit code of `proc` as soon as it has exited.
 
     Not `proc.wait()`: on Python 3.11, called before the exit, that returns only once the
@@ -41,7 +58,8 @@ async def process_exit(proc: asyncio.subprocess.Process) -> int:
     try:
         while proc.returncode is None:
             if exited.done():
-                await asyncio.sleep(0.005)  # the child watcher reaps it and sets its code in a moment
+                # Whoever reaps it (the child watcher, or the launcher for a forked worker) sets its code in a moment.
+                await asyncio.sleep(0.005)
             else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(exited), EXIT_POLL_S)

@@ -24,10 +24,11 @@ from stephost.config import StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
 from stephost.types import CtxHandler, Invocation, InvocationResult, LogRecord, LogSink
 from stephost.workers.connection import BATCH_CAPABILITY, HOST_CAPABILITIES, WorkerConnection
+from stephost.workers.forkserver import ForkServer, ForkServerUnavailable
 from stephost.workers.hello import Hello, LoadFailed
-from stephost.workers.launch import WorkerIdentity, language_of, launch_spec
+from stephost.workers.launch import LaunchSpec, WorkerIdentity, language_of, launch_spec
 from stephost.workers.output import log_output
-from stephost.workers.process_exit import describe_exit, process_exit
+from stephost.workers.process_exit import WorkerProcess, describe_exit, process_exit
 from stephost.workers.rpc_server import MAX_MESSAGE_BYTES, WorkerRpcServer, WorkerStream
 from stephost.workers.sandbox import CgroupSandbox, WorkerLimits
 from stephost.workers.usage import ProcessUsage, tree_rss
@@ -69,6 +70,7 @@ class StepWorker:
         sandbox: CgroupSandbox | None = None,
         limits: WorkerLimits | None = None,
         command_prefix: tuple[str, ...] = (),
+        fork_server: ForkServer | None = None,
     ) -> None:
         self.file = file
         self.project = project
@@ -78,6 +80,8 @@ class StepWorker:
         self._base_env = base_env if base_env is not None else {}
         self._sandbox = sandbox
         self._command_prefix = command_prefix
+        # Python workers are forked from the launcher where that gives the same worker (never under a prefix).
+        self._fork_server = fork_server if self.language == "python" and not command_prefix else None
         self.limits = limits or WorkerLimits()
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
@@ -98,7 +102,7 @@ class StepWorker:
         self._rpc = rpc
         self._ctx_handler = ctx_handler
         self._log_sink = log_sink
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: WorkerProcess | None = None
         self._connection: WorkerConnection | None = None
         self._held: WorkerConnection | None = None
         self._ready = asyncio.Event()
@@ -200,16 +204,7 @@ class StepWorker:
         self._rpc.expect(identity.secret, self._on_stream)
         self.state = "starting"
         self._killed_because = None
-        self._proc = await asyncio.create_subprocess_exec(
-            *spec.argv,
-            cwd=spec.cwd,
-            env=spec.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            # Its own process group, so a kill takes the step's children with it.
-            start_new_session=True,
-        )
+        self._proc = await self._start_process(spec)
         self._started_at = time.monotonic()
         self._identity_secret = identity.secret
         if self._sandbox is not None:
@@ -225,10 +220,27 @@ class StepWorker:
         if self.restarts:
             self._log(None, f"worker restarted (pid {self._proc.pid}, restart {self.restarts})")
 
+    async def _start_process(self, spec: LaunchSpec) -> WorkerProcess:
+        if self._fork_server is not None:
+            try:
+                return await self._fork_server.spawn(spec.env, spec.cwd)
+            except ForkServerUnavailable as exc:
+                self._log(None, f"{exc}; starting the worker with {spec.argv[0]}", level="debug")
+        return await asyncio.create_subprocess_exec(
+            *spec.argv,
+            cwd=spec.cwd,
+            env=spec.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            # Its own process group, so a kill takes the step's children with it.
+            start_new_session=True,
+        )
+
     def _output_owner(self) -> tuple[str, tuple[str, ...]]:
         return self.name, self.step.flows if self.step else ()
 
-    async def _after_exit(self, proc: asyncio.subprocess.Process) -> None:
+    async def _after_exit(self, proc: WorkerProcess) -> None:
         """Once the worker process has exited: nothing it started lives on, its output is logged.
 
         With a cgroup, every process left in it is killed, including children that left the
@@ -292,7 +304,7 @@ class StepWorker:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
 
-    def _kill_if_unreachable(self, proc: asyncio.subprocess.Process) -> None:
+    def _kill_if_unreachable(self, proc: WorkerProcess) -> None:
         if proc is self._proc and proc.returncode is None and not self._stopping and self._connection is None:
             self.kill_unusable("the worker's stream ended while its process was still running")
 
