@@ -77,12 +77,26 @@ const reportedEsmFiles = new Set<string>();
  * type (tsx compiles it to CommonJS on this thread; packages that are ES modules load
  * through Node's require(esm)). No loader thread: see importStep. Once per process.
  */
-function registerCjsLoader(): void {
+export function registerCjsLoader(): void {
   if (cjsRegistered) return;
   cjsRegistered = true;
   // tsx's CommonJS build, required: its ESM build would import esbuild as an ES module,
   // which makes Node scan esbuild's source for export names (see esbuild-esm.ts).
-  (createRequire(import.meta.url)('tsx/cjs/api') as typeof TsxCjs).register();
+  //
+  // It compiles what it has not cached with esbuild's transformSync. By default that starts
+  // a worker thread and an `esbuild --service` child that stay for the worker's whole life
+  // (~6 MiB in the worker, ~12 MiB in the child); when the thread goes, the child is left a
+  // zombie. With ESBUILD_WORKER_THREADS=0, read once as esbuild loads (tsx loads it here),
+  // each compile runs `esbuild` once and waits for it: nothing stays behind. The variable is
+  // the worker's own business, so the step never sees it.
+  const before = process.env['ESBUILD_WORKER_THREADS'];
+  process.env['ESBUILD_WORKER_THREADS'] = '0';
+  try {
+    (createRequire(import.meta.url)('tsx/cjs/api') as typeof TsxCjs).register();
+  } finally {
+    if (before === undefined) delete process.env['ESBUILD_WORKER_THREADS'];
+    else process.env['ESBUILD_WORKER_THREADS'] = before;
+  }
   patchCjsMotiaResolution();
 }
 

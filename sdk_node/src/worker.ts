@@ -2,11 +2,13 @@
 // Entry point: `node dist/worker.js`, started by the host with the project root
 // as working directory and the STEPHOST_* variables of docs/protocol.md.
 
+// First: it keeps WebAssembly out of sight of the packages below while they load.
+import { restoreWebAssembly } from './wasm-deferred.js';
 import * as grpc from '@grpc/grpc-js';
 import { Connection, type WorkerStream } from './connection.js';
 import { encodeLogFields } from './context.js';
 import { LOAD_ERROR, StepError, toWireError, type WireError } from './errors.js';
-import { languageOf, loadStep, type LoadedStep } from './loader.js';
+import { languageOf, loadStep, registerCjsLoader, type LoadedStep } from './loader.js';
 import { BATCH_CAPABILITY, loadProto, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, sdkVersion, type Proto } from './protocol.js';
 import { WorkerRuntime } from './runtime.js';
 
@@ -75,6 +77,9 @@ function connect(proto: Proto, settings: Settings): Promise<grpc.Client> {
 
 async function load(settings: Settings): Promise<LoadedStep | WireError> {
   try {
+    // tsx's hooks load while WebAssembly is still out of sight (wasm-deferred.ts); the step does not.
+    registerCjsLoader();
+    restoreWebAssembly();
     return await loadStep(settings.stepFile, settings.projectRoot);
   } catch (err) {
     return toWireError(err instanceof StepError ? err.code : LOAD_ERROR, err);
