@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
+from wsgiref.handlers import format_date_time
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.typing import ASGIFramework
 
+from stephost.http import keep_alive
 from stephost.http.in_flight import InFlightRequests
 
 GRACEFUL_TIMEOUT_S = 5.0  # what requests in flight get to finish when the host stops
 STOP_AFTER_IDLE_S = 0.5  # then what the HTTP server gets to wind down its connections
 WEBSOCKET_PING_S = 20.0  # keep-alive: dead stream clients are noticed and dropped
+KEEP_ALIVE_S = 5.0  # an idle HTTP/1.1 connection is closed after this (Hypercorn's default)
+
+
+class _Config(HypercornConfig):
+    """Hypercorn's config with the Date header formatted once a second instead of once a response
+    (~1 % of the host's CPU per GET)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.include_date_header = False  # added by response_headers below
+        self._date_second = -1
+        self._date = b""
+
+    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
+        now = int(time.time())
+        if now != self._date_second:
+            self._date_second, self._date = now, format_date_time(now).encode("ascii")
+        return [(b"date", self._date), *super().response_headers(protocol)]
 
 
 async def serve_http(
@@ -33,12 +54,15 @@ async def serve_http(
     graceful timeout, though nothing is left to do: counting the requests in flight lets
     the host stop as soon as the real work is done.
     """
-    config = HypercornConfig()
+    # False only with a Hypercorn this was not written for: it then runs as it comes.
+    keep_alive.install()
+    config = _Config()
     config.bind = [f"{bind}:{port}"]
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = GRACEFUL_TIMEOUT_S
     config.websocket_ping_interval = WEBSOCKET_PING_S
+    config.keep_alive_timeout = KEEP_ALIVE_S
     in_flight = InFlightRequests(app)
     stopping = asyncio.Event()
 
