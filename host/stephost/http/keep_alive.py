@@ -8,10 +8,6 @@ more than the host's own routing. `TimerIdle` keeps the same contract (`restart`
 with a deadline and at most one loop timer per connection: when the deadline passes on an
 idle connection, it is closed exactly as Hypercorn's own timeout closes it.
 
-One difference: Hypercorn's task also ends an idle connection as soon as the server is
-told to stop; a timer leaves it to its timeout. The host does not wait for that: it
-cancels the server once the requests in flight are done (http/server.py).
-
 Installed by `install()` into hypercorn.asyncio.run, where Hypercorn builds its
 TCPServer, only when that class is the one this was written against; otherwise
 Hypercorn runs as it comes, and `install()` says so.
@@ -26,6 +22,7 @@ from typing import Any
 import hypercorn.asyncio.run as hypercorn_run
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import AsyncioSingleTask
+from hypercorn.typing import Event
 
 # What LeanTCPServer relies on in Hypercorn's TCPServer: the methods that use `idle_task`
 # through restart/stop, and the coroutine that closes a connection.
@@ -39,28 +36,51 @@ class TimerIdle:
     next, piles up thousands of cancelled handles in the loop's heap under keep-alive load,
     and the loop's periodic clean-up of them showed in the p99. One timer per connection is
     pending at most; when it fires early (the deadline moved on), it waits for the new one.
+
+    Like Hypercorn's own timeout, it also closes the connection as soon as the server stops
+    (`terminated`), if the connection is idle then, or else when its request is done: one task
+    per connection waits for that, made when the connection first goes idle, ended by `dispose`.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout_s: float, close: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        timeout_s: float,
+        close: Callable[[], Awaitable[None]],
+        terminated: Event,
+    ) -> None:
         self._loop = loop
         self._timeout_s = timeout_s
         self._close = close
+        self._terminated = terminated
         self._deadline: float | None = None  # None: a request is being served
         self._timer: asyncio.TimerHandle | None = None
+        self._on_termination: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
 
     async def restart(self, task_group: Any, action: Callable[[], Awaitable[None]]) -> None:
         # `action` is Hypercorn's own timeout coroutine; the timer does its job instead.
+        if self._terminated.is_set():
+            self._close_now()
+            return
         self._deadline = self._loop.time() + self._timeout_s
         if self._timer is None:
             self._timer = self._loop.call_at(self._deadline, self._check)
+        if self._on_termination is None:
+            self._on_termination = self._loop.create_task(self._close_on_termination())
 
     async def stop(self) -> None:
         self._deadline = None
-        # Hypercorn's stop awaited the cancelled task: a request waited one loop turn
-        # before being served, letting the work already in flight go first. Without
-        # that turn the p99 under load doubled (8-13 -> 16-24 ms at c16).
-        await asyncio.sleep(0)
+
+    def dispose(self) -> None:
+        """The connection is closed: nothing is left to time out."""
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._on_termination is not None:
+            self._on_termination.cancel()
+            self._on_termination = None
 
     def _check(self) -> None:
         self._timer = None
@@ -69,8 +89,17 @@ class TimerIdle:
         if self._loop.time() < self._deadline:
             self._timer = self._loop.call_at(self._deadline, self._check)
             return
+        self._close_now()
+
+    async def _close_on_termination(self) -> None:
+        await self._terminated.wait()
+        if self._deadline is not None:  # idle now; a busy one closes when it next goes idle
+            self._close_now()
+
+    def _close_now(self) -> None:
         self._deadline = None
-        self._closing = self._loop.create_task(self._run_close())
+        if self._closing is None:
+            self._closing = self._loop.create_task(self._run_close())
 
     async def _run_close(self) -> None:
         await asyncio.shield(self._close())
@@ -81,7 +110,16 @@ class LeanTCPServer(TCPServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.idle_task = TimerIdle(self.loop, self.config.keep_alive_timeout, self._initiate_server_close)  # type: ignore[assignment]
+        self._idle = TimerIdle(
+            self.loop, self.config.keep_alive_timeout, self._initiate_server_close, self.context.terminated
+        )
+        self.idle_task = self._idle  # type: ignore[assignment]
+
+    async def _close(self) -> None:
+        try:
+            await super()._close()
+        finally:
+            self._idle.dispose()
 
 
 def compatible() -> bool:
@@ -89,7 +127,7 @@ def compatible() -> bool:
     made_in_init = TCPServer.__init__.__code__.co_names
     return (
         all(callable(getattr(TCPServer, name, None)) for name in _METHODS)
-        and {"idle_task", "AsyncioSingleTask"} <= set(made_in_init)
+        and {"idle_task", "AsyncioSingleTask", "context", "loop", "config"} <= set(made_in_init)
         and callable(getattr(AsyncioSingleTask, "restart", None))
         and callable(getattr(AsyncioSingleTask, "stop", None))
     )

@@ -32,13 +32,18 @@ async def hello(
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-@pytest.fixture
-async def port(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[int]:
-    monkeypatch.setattr(server, "KEEP_ALIVE_S", KEEP_ALIVE_S)
+class Serving:
+    def __init__(self, port: int, stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+        self.port, self.stop, self.task = port, stop, task
+
+
+@contextlib.asynccontextmanager
+async def started(monkeypatch: pytest.MonkeyPatch, keep_alive_s: float) -> AsyncIterator[Serving]:
+    monkeypatch.setattr(server, "KEEP_ALIVE_S", keep_alive_s)
     number = free_port()
     ready = asyncio.Event()
     stop = asyncio.Event()
-    serving = asyncio.create_task(
+    task = asyncio.create_task(
         server.serve_http(hello, "127.0.0.1", number, stop.wait, on_ready=ready.set, before_stop=lambda: None)  # type: ignore[arg-type]
     )
     await asyncio.wait_for(ready.wait(), 10)
@@ -49,9 +54,22 @@ async def port(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[int]:
             await writer.wait_closed()
             break
         await asyncio.sleep(0.02)
-    yield number
-    stop.set()
-    await asyncio.wait_for(serving, 10)
+    try:
+        yield Serving(number, stop, task)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def serving(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Serving]:
+    async with started(monkeypatch, KEEP_ALIVE_S) as running:
+        yield running
+
+
+@pytest.fixture
+def port(serving: Serving) -> int:
+    return serving.port
 
 
 async def get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> dict[bytes, list[bytes]]:
@@ -119,7 +137,7 @@ async def test_the_timer_closes_once_at_the_last_deadline() -> None:
     async def close() -> None:
         closes.append(loop.time())
 
-    idle = keep_alive.TimerIdle(loop, 0.2, close)
+    idle = keep_alive.TimerIdle(loop, 0.2, close, FlagEvent())
     started = loop.time()
     await idle.restart(None, close)
     await asyncio.sleep(0.1)
@@ -132,3 +150,56 @@ async def test_the_timer_closes_once_at_the_last_deadline() -> None:
     await idle.stop()  # a request began: no close while it is served
     await asyncio.sleep(0.3)
     assert len(closes) == 1
+    idle.dispose()
+
+
+async def test_stopping_closes_an_idle_keep_alive_connection_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # All far longer than the test may take: only the stop itself can close the connection.
+    monkeypatch.setattr(server, "STOP_AFTER_IDLE_S", 30.0)
+    monkeypatch.setattr(server, "GRACEFUL_TIMEOUT_S", 30.0)
+    async with started(monkeypatch, keep_alive_s=30.0) as running:
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+        await get(reader, writer)
+        running.stop.set()
+        assert await closed_by_server(reader, 10)
+        await asyncio.wait_for(running.task, 10)  # not held up by the idle connection
+        writer.close()
+
+
+class FlagEvent:
+    """hypercorn.typing.Event over an asyncio.Event."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    async def set(self) -> None:
+        self._event.set()
+
+    async def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
+async def test_a_connection_busy_when_the_server_stops_closes_once_its_request_is_done() -> None:
+    loop = asyncio.get_running_loop()
+    closes: list[float] = []
+
+    async def close() -> None:
+        closes.append(loop.time())
+
+    terminated = FlagEvent()
+    idle = keep_alive.TimerIdle(loop, 60, close, terminated)
+    await idle.restart(None, close)  # idle
+    await idle.stop()  # a request began
+    await terminated.set()
+    await asyncio.sleep(0.05)
+    assert closes == []  # busy: left to finish
+    await idle.restart(None, close)  # its response went out
+    await asyncio.sleep(0.05)
+    assert len(closes) == 1
+    idle.dispose()
