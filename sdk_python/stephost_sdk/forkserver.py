@@ -84,7 +84,12 @@ def _spawn(control: socket.socket, data: bytes, fds: list[int], own_fds: tuple[i
         if len(fds) != FDS_PER_SPAWN:
             raise ValueError(f"expected {FDS_PER_SPAWN} fds (stdout, stderr), got {len(fds)}")
         settled_read, settled_write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(settled_read)
+            os.close(settled_write)
+            raise
     except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         for fd in fds:
             os.close(fd)

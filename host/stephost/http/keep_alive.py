@@ -33,9 +33,9 @@ class TimerIdle:
     """A connection's idle timeout: `restart` arms it, `stop` disarms it, firing closes the connection.
 
     Re-arming is a deadline moved, not a timer replaced: a timer per request, cancelled by the
-    next, piles up thousands of cancelled handles in the loop's heap under keep-alive load,
-    and the loop's periodic clean-up of them showed in the p99. One timer per connection is
-    pending at most; when it fires early (the deadline moved on), it waits for the new one.
+    next, would push one handle per request into the loop's heap and leave thousands of
+    cancelled ones there under keep-alive load. One timer per connection is pending at most;
+    when it fires early (the deadline moved on), it waits for the new one.
 
     Like Hypercorn's own timeout, it also closes the connection as soon as the server stops
     (`terminated`), if the connection is idle then, or else when its request is done: one task

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from stephost.logs import host_record
 from stephost.types import LogSink
+from stephost.workers.process_exit import exit_watch
 
 FD_VARIABLE: Final = "STEPHOST_FORKSERVER_FD"
 READY_TIMEOUT_S: Final = 20.0
@@ -155,10 +156,7 @@ class ForkServer:
 
     async def close(self) -> None:
         """Stop the launcher (after the workers: they are not killed with it)."""
-        control, self._control = self._control, None
-        if control is not None:
-            asyncio.get_running_loop().remove_reader(control.fileno())
-            control.close()  # end of stream: the launcher exits
+        self._drop_control()  # end of stream: the launcher exits
         proc = self._proc
         if proc is not None and proc.returncode is None:
             try:
@@ -207,11 +205,14 @@ class ForkServer:
             else:
                 self._early_exits[pid] = code
 
-    def _lost_launcher(self) -> None:
+    def _drop_control(self) -> None:
         control, self._control = self._control, None
         if control is not None:
             asyncio.get_running_loop().remove_reader(control.fileno())
             control.close()
+
+    def _lost_launcher(self) -> None:
+        self._drop_control()
         code = self._proc.returncode if self._proc is not None else None
         self._give_up(f"it exited (code {code})" if code is not None else "it went away (its socket closed)")
         self._orphan_children()
@@ -264,19 +265,8 @@ async def _reader(fd: int) -> asyncio.StreamReader:
 async def _exit_of_orphan(child: ForkedProcess) -> None:
     """Set an orphaned worker's exit code to UNKNOWN_EXIT once it is gone."""
     if child.returncode is not None:
-        return
-    loop = asyncio.get_running_loop()
-    try:
-        pidfd = os.pidfd_open(child.pid)
-    except ProcessLookupError:
-        child.returncode = UNKNOWN_EXIT
-        return
-    gone: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(pidfd, lambda: None if gone.done() else gone.set_result(None))
-    try:
+        return  # its exit was reported; the pid may be someone else's by now
+    with exit_watch(child.pid) as gone:
         await gone
-        if child.returncode is None:
-            child.returncode = UNKNOWN_EXIT
-    finally:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
+    if child.returncode is None:
+        child.returncode = UNKNOWN_EXIT

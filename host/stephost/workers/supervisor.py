@@ -80,8 +80,8 @@ class StepWorker:
         self._base_env = base_env if base_env is not None else {}
         self._sandbox = sandbox
         self._command_prefix = command_prefix
-        # Python workers are forked from the launcher where that gives the same worker (never under a prefix).
-        self._fork_server = fork_server if self.language == "python" and not command_prefix else None
+        # The host has a launcher only where forking gives the same worker (no isolation prefix).
+        self._fork_server = fork_server if self.language == "python" else None
         self.limits = limits or WorkerLimits()
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
