@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from stephost.errors import StorageUnavailable
+from stephost.redis_pipeline import CommandPipeline, PipelinedScript
 from stephost.redis_url import DEFAULT_PREFIX, redact
 
 MAX_CONNECTIONS = 256
@@ -50,6 +51,13 @@ class RedisLink:
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        # The hot paths (queue scripts, state and stream writes, state reads) go through
+        # this: what one loop turn issues is one pipeline (redis_pipeline.py).
+        self.commands = CommandPipeline(self.client)
+
+    def script(self, body: str) -> PipelinedScript:
+        """A Lua script, run through `commands` (loaded into Redis on first use)."""
+        return self.commands.script(self.client.register_script(body))
 
     def key(self, *parts: str) -> str:
         """`prefix:part:part`. Each structure uses a fixed number of parts, so a ':' inside
@@ -77,5 +85,6 @@ class RedisLink:
             await self.client.ping()
 
     async def close(self) -> None:
+        await self.commands.aclose()
         await self.client.aclose()
         await self.client.connection_pool.disconnect()

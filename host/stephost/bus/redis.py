@@ -106,7 +106,7 @@ class RedisQueueStore:
     def __init__(self, link: RedisLink, consumer: str | None = None) -> None:
         self._link = link
         self.consumer = consumer or consumer_name()
-        self._scripts = QueueScripts.register(link.client)
+        self._scripts = QueueScripts.register(link)
         self._seq = link.key("queue-seq")
         self._steps = link.key("queue-steps")
         self._dlq = link.key("dlq")

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
+from stephost.redis_link import RedisLink
+from stephost.redis_pipeline import PipelinedScript
 
 GROUP = "stephost"
 """The one consumer group of every step stream."""
@@ -435,33 +435,33 @@ return dropped
 """
 
 
-def _script(client: aioredis.Redis, body: str, *, writes: bool = True) -> AsyncScript:
+def _script(link: RedisLink, body: str, *, writes: bool = True) -> PipelinedScript:
     shebang = "#!lua\n" if writes else "#!lua flags=no-writes\n"
-    return client.register_script(shebang + _PRELUDE + body)
+    return link.script(shebang + _PRELUDE + body)
 
 
 @dataclass(frozen=True)
 class QueueScripts:
     """The queue's scripts, registered on one client (loaded into Redis on first use)."""
 
-    enqueue: AsyncScript
-    claim_standard: AsyncScript
-    claim_fifo: AsyncScript
-    finish: AsyncScript
-    next_due: AsyncScript
-    replay: AsyncScript
-    purge: AsyncScript
-    forget_consumers: AsyncScript
+    enqueue: PipelinedScript
+    claim_standard: PipelinedScript
+    claim_fifo: PipelinedScript
+    finish: PipelinedScript
+    next_due: PipelinedScript
+    replay: PipelinedScript
+    purge: PipelinedScript
+    forget_consumers: PipelinedScript
 
     @classmethod
-    def register(cls, client: aioredis.Redis) -> QueueScripts:
+    def register(cls, link: RedisLink) -> QueueScripts:
         return cls(
-            enqueue=_script(client, _ENQUEUE),
-            claim_standard=_script(client, _ADOPT + _CLAIM_STANDARD),
-            claim_fifo=_script(client, _ADOPT + _CLAIM_FIFO),
-            finish=_script(client, _FINISH),
-            next_due=_script(client, _NEXT_DUE, writes=False),
-            replay=_script(client, _REPLAY),
-            purge=_script(client, _PURGE),
-            forget_consumers=_script(client, _FORGET_CONSUMERS),
+            enqueue=_script(link, _ENQUEUE),
+            claim_standard=_script(link, _ADOPT + _CLAIM_STANDARD),
+            claim_fifo=_script(link, _ADOPT + _CLAIM_FIFO),
+            finish=_script(link, _FINISH),
+            next_due=_script(link, _NEXT_DUE, writes=False),
+            replay=_script(link, _REPLAY),
+            purge=_script(link, _PURGE),
+            forget_consumers=_script(link, _FORGET_CONSUMERS),
         )

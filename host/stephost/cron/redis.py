@@ -71,9 +71,9 @@ def slot_name(slot: datetime) -> str:
 class RedisCronSlots:
     def __init__(self, link: RedisLink) -> None:
         self._link = link
-        self._claim = link.client.register_script(_CLAIM)
-        self._begin_run = link.client.register_script(_BEGIN_RUN)
-        self._end_run = link.client.register_script(_END_RUN)
+        self._claim = link.script(_CLAIM)
+        self._begin_run = link.script(_BEGIN_RUN)
+        self._end_run = link.script(_END_RUN)
 
     async def claim(self, step: str, slot: datetime) -> bool:
         name = slot_name(slot)

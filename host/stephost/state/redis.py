@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from stephost.redis_link import RedisLink
 
 # KEYS: hash, order[, index]. ARGV: field, value[, member]. Returns 1 when the field is new.
@@ -117,13 +115,13 @@ class OrderedHashes:
     Callers wrap each call in `RedisLink.guard`, naming their own operation.
     """
 
-    def __init__(self, client: aioredis.Redis) -> None:
-        self._put = client.register_script(_PUT)
-        self._take = client.register_script(_TAKE)
-        self._values = client.register_script(_VALUES)
-        self._entries = client.register_script(_ENTRIES)
-        self._drop = client.register_script(_DROP)
-        self._index = client.register_script(_INDEX)
+    def __init__(self, link: RedisLink) -> None:
+        self._put = link.script(_PUT)
+        self._take = link.script(_TAKE)
+        self._values = link.script(_VALUES)
+        self._entries = link.script(_ENTRIES)
+        self._drop = link.script(_DROP)
+        self._index = link.script(_INDEX)
 
     async def put(self, keys: HashKeys, field: str, value: str, index: IndexEntry | None = None) -> bool:
         """Store the field, and list the hash in `index`; True when the field did not exist before."""
@@ -171,7 +169,7 @@ class RedisStateStore:
 
     def __init__(self, link: RedisLink) -> None:
         self._link = link
-        self._hashes = OrderedHashes(link.client)
+        self._hashes = OrderedHashes(link)
         self._index_key = link.key("state_groups")
         self._backfilled = False
 
@@ -183,7 +181,7 @@ class RedisStateStore:
 
     async def get(self, group: str, key: str) -> Any | None:
         async with self._link.guard(f"state get {group}/{key}"):
-            raw = await self._link.client.hget(self._keys(group)[0], key)
+            raw = await self._link.commands.execute("HGET", self._keys(group)[0], key)
         return None if raw is None else json.loads(raw)
 
     async def set(self, group: str, key: str, value: Any) -> Any:

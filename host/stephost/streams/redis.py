@@ -24,7 +24,7 @@ def escape(stream: str) -> str:
 class RedisStreamStore:
     def __init__(self, link: RedisLink) -> None:
         self._link = link
-        self._hashes = OrderedHashes(link.client)
+        self._hashes = OrderedHashes(link)
 
     def _keys(self, stream: str, group: str) -> HashKeys:
         name = escape(stream)
@@ -32,7 +32,7 @@ class RedisStreamStore:
 
     async def get(self, stream: str, group: str, item_id: str) -> dict[str, Any] | None:
         async with self._link.guard(f"streams get {stream}/{group}/{item_id}"):
-            raw = await self._link.client.hget(self._keys(stream, group)[0], item_id)
+            raw = await self._link.commands.execute("HGET", self._keys(stream, group)[0], item_id)
         return None if raw is None else _item(raw)
 
     async def set(self, stream: str, group: str, item_id: str, data: Any) -> tuple[dict[str, Any], bool]:
