@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -27,8 +28,6 @@ from stephost.discovery import discover
 from stephost.dlq import DeadLetterQueue
 from stephost.errors import ConfigProblem, InvocationFailed, WorkerUnavailable
 from stephost.host_settings import DEFAULT_API_TIMEOUT_S, HostSettings
-from stephost.http.app import create_app
-from stephost.http.server import serve_http
 from stephost.logs import host_record
 from stephost.openapi import project_info
 from stephost.registry import Registry, build_registry
@@ -54,6 +53,14 @@ from stephost.workers.supervisor import UNHEALTHY_RETRY_S, StepWorker
 
 DEFAULT_EVENT_TIMEOUT_S = 30.0
 DEFAULT_CRON_TIMEOUT_S = 300.0
+# Workers started at once, each waiting for its hello. Its deadline runs from its start, and
+# forty Node workers started together on two cores would let the slowest miss it.
+START_SLOTS = max(4, 2 * (os.cpu_count() or 1))
+# What only serving needs (Quart, Hypercorn, jsonschema): imported by load() while the first
+# workers start, not before (see Host._import_serving_stack).
+SERVING_MODULES = ("stephost.http.app", "stephost.http.server", "jsonschema")
+# How long load() waits for the first workers' processes before it imports them anyway.
+SPAWN_WAIT_S = 1.0
 
 
 class Host:
@@ -88,7 +95,8 @@ class Host:
         self._ctx = CtxService(self.registry, self._state, self._bus, self._streams, self.log, self.workbench)
         self._cron: CronScheduler | None = None
         self._worker_seq = 0
-        self._start_slots = asyncio.Semaphore(max(4, 2 * (os.cpu_count() or 1)))
+        self._start_slots = asyncio.Semaphore(START_SLOTS)
+        self._fork_slots = asyncio.Semaphore(START_SLOTS)
         self._worker_env: dict[str, str] = {}
         self._worker_prefix: tuple[str, ...] = ()
         self._sandbox: CgroupSandbox | None = None
@@ -132,7 +140,14 @@ class Host:
         workers = [self.new_worker(f) for f in files]
         self._all_workers = workers
         started = time.monotonic()
-        hellos = await asyncio.gather(*(self.load_worker(w) for w in workers))
+        # The slowest to boot start first: a Node or Ruby worker spends far more CPU before its
+        # hello than a Python worker forked from the launcher.
+        start_order = sorted(range(len(workers)), key=lambda i: workers[i].language == "python")
+        loads = {i: asyncio.ensure_future(self.load_worker(workers[i])) for i in start_order}
+        await self._import_serving_stack(
+            [workers[i] for i in start_order[:START_SLOTS]], [loads[i] for i in start_order[:START_SLOTS]]
+        )
+        hellos = await asyncio.gather(*(loads[i] for i in range(len(workers))))
         # Workers were made in file order: steps, then streams, then the auth file.
         n_steps, n_streams = len(found.steps), len(found.streams)
         step_hellos: list[tuple[StepWorker, Hello]] = []
@@ -190,14 +205,39 @@ class Host:
         )
         return problems
 
+    async def _import_serving_stack(self, first: list[StepWorker], loads: list[asyncio.Future[Any]]) -> None:
+        """Import SERVING_MODULES once the first workers' processes are up.
+
+        Those imports are about a quarter of a second of the host's CPU that nothing needs
+        before the hellos are in. Done before any worker starts, the other core waits through
+        them; done now, they overlap with the workers' own start (a Node worker takes longer
+        than that to its hello, and a hello that arrives meanwhile waits on the loop).
+        """
+
+        async def started(worker: StepWorker, load: asyncio.Future[Any]) -> None:
+            # a worker that cannot be spawned at all ends its load instead
+            spawned = asyncio.ensure_future(worker.spawned.wait())
+            try:
+                await asyncio.wait({spawned, load}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                spawned.cancel()
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*map(started, first, loads)), SPAWN_WAIT_S)
+        for module in SERVING_MODULES:
+            importlib.import_module(module)
+
     async def load_worker(self, worker: StepWorker) -> Hello | LoadFailed:
         """Start `worker` and wait for its hello, a few at a time.
 
         A worker's hello deadline runs from its start; starting forty at once on two cores
         (a Node worker spends a second of CPU loading its runtime) would let the slowest
-        miss it for no fault of their own.
+        miss it for no fault of their own. A worker forked from the launcher costs a few
+        milliseconds of CPU: those take slots of their own, so they start beside the others
+        instead of queueing behind them.
         """
-        async with self._start_slots:
+        slots = self._fork_slots if worker.forked else self._start_slots
+        async with slots:
             return await worker.load()
 
     def new_worker(self, file: Path) -> StepWorker:
@@ -460,6 +500,10 @@ class Host:
 
     async def serve(self, shutdown: Callable[[], Awaitable[None]]) -> None:
         """Run the bus, cron and HTTP until `shutdown()` returns; then stop in order."""
+        # imported by load() already (SERVING_MODULES), while the first workers started
+        from stephost.http.app import create_app
+        from stephost.http.server import serve_http
+
         await self.accept_valid_steps()
         recovered = await self._bus.start(self._subscriptions(), retry=self.project_settings.retry)
         if recovered:

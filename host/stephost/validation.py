@@ -7,14 +7,21 @@ problem as {path, message}, with paths like `body.items[2].name`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import FormatChecker
-from jsonschema.exceptions import SchemaError
-from jsonschema.protocols import Validator
-from jsonschema.validators import Draft202012Validator, validator_for
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
+    from jsonschema.protocols import Validator
 
-_FORMATS = FormatChecker()
+
+@cache
+def _formats() -> FormatChecker:
+    # jsonschema is imported on first use: the host imports it while its workers start
+    # (stephost.app.SERVING_MODULES), CLI commands that check no schema never do.
+    from jsonschema import FormatChecker
+
+    return FormatChecker()
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,15 @@ class CompiledSchema:
             schema = {"not": {}}
         if not isinstance(schema, dict):
             raise InvalidSchema(f"a schema must be an object, got {schema!r}")
+        from jsonschema.exceptions import SchemaError
+        from jsonschema.validators import Draft202012Validator, validator_for
+
         cls = validator_for(schema, default=Draft202012Validator)
         try:
             cls.check_schema(schema)
         except SchemaError as exc:
             raise InvalidSchema(f"not valid JSON Schema: {exc.message} (at {_join('schema', exc.path)})") from exc
-        self._validator: Validator = cls(schema, format_checker=_FORMATS)
+        self._validator: Validator = cls(schema, format_checker=_formats())
 
     def problems(self, value: Any, root: str) -> list[Problem]:
         errors = sorted(self._validator.iter_errors(value), key=lambda e: (list(e.absolute_path), e.message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -56,3 +57,42 @@ def test_a_missing_project_folder_is_a_usage_error() -> None:
     result = run_cli("start", "/no/such/project")
     assert result.returncode == 2
     assert "/no/such/project is not a folder" in result.stderr
+
+
+def test_without_node_on_path_each_node_step_is_named_and_the_python_steps_still_run(tmp_path: Path) -> None:
+    # A PATH holding no `node`: the host itself runs from sys.executable and needs nothing else.
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    no_node = {"PATH": str(empty_bin)}
+    result = subprocess.run(
+        [sys.executable, "-m", "stephost.cli", "start", str(PROJECTS / "mixed"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **no_node},
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "steps/ts_hello.step.ts: [LOAD_ERROR]" in out and "'node' is not on PATH" in out
+    assert "Traceback" not in out
+    assert "not starting" in out
+    with HostProcess(PROJECTS / "mixed", mode="dev", env=no_node) as host:
+        assert httpx.get(host.url + "/py/hello/Ada").status_code == 200
+        assert httpx.get(host.url + "/ts/hello/Ada").status_code == 404
+    assert "'node' is not on PATH; it is needed to run TypeScript/JavaScript steps" in host.output()
+
+
+def test_an_unbuilt_node_runtime_is_named_with_the_command_that_builds_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stephost.cli", "start", str(PROJECTS / "mixed"), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "STEPHOST_SDK_NODE": str(tmp_path)},
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "steps/tick.step.js: [LOAD_ERROR]" in out
+    assert f"the Node worker runtime is not built ({tmp_path}/dist/worker.js is missing)" in out
+    assert f"run `npm ci` in {tmp_path}" in out
+    assert "Traceback" not in out

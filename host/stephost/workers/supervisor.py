@@ -82,6 +82,8 @@ class StepWorker:
         self._command_prefix = command_prefix
         # The host has a launcher only where forking gives the same worker (no isolation prefix).
         self._fork_server = fork_server if self.language == "python" else None
+        # forked from the launcher rather than started from scratch (it falls back to exec)
+        self.forked = self._fork_server is not None
         self.limits = limits or WorkerLimits()
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
@@ -106,6 +108,8 @@ class StepWorker:
         self._connection: WorkerConnection | None = None
         self._held: WorkerConnection | None = None
         self._ready = asyncio.Event()
+        # Set once the first process has been started (Host.load times its imports by it).
+        self.spawned = asyncio.Event()
         self._hello: asyncio.Future[Hello | LoadFailed] | None = None
         self._accepted: asyncio.Future[StepDefinition | None] | None = None
         self._stopping = False
@@ -147,7 +151,13 @@ class StepWorker:
         loop = asyncio.get_running_loop()
         self._hello = loop.create_future()
         self._accepted = loop.create_future()
-        await self._spawn()
+        try:
+            await self._spawn()
+        except (WorkerUnavailable, OSError) as exc:
+            # no runtime to run the file (node or ruby missing, the Node SDK not built), or the
+            # process could not be created: a problem of this step, reported like a load error
+            self.state = "failed"
+            return LoadFailed(errors.LOAD_ERROR, spawn_failure(self.rel_file, exc))
         assert self._proc is not None
         exited: asyncio.Future[Any] = asyncio.ensure_future(process_exit(self._proc))
         hello: asyncio.Future[Any] = self._hello
@@ -204,7 +214,11 @@ class StepWorker:
         self._rpc.expect(identity.secret, self._on_stream)
         self.state = "starting"
         self._killed_because = None
-        self._proc = await self._start_process(spec)
+        try:
+            self._proc = await self._start_process(spec)
+        except OSError:
+            self._rpc.forget(identity.secret)
+            raise
         self._started_at = time.monotonic()
         self._identity_secret = identity.secret
         if self._sandbox is not None:
@@ -217,6 +231,7 @@ class StepWorker:
             ),
         ]
         self._log(None, f"worker started (pid {self._proc.pid}, {self.language})", level="debug")
+        self.spawned.set()
         if self.restarts:
             self._log(None, f"worker restarted (pid {self._proc.pid}, restart {self.restarts})")
 
@@ -531,3 +546,10 @@ class StepWorker:
         if self._supervisor is not None:
             await asyncio.gather(self._supervisor, return_exceptions=True)
         self.state = "stopped"
+
+
+def spawn_failure(rel_file: str, exc: WorkerUnavailable | OSError) -> str:
+    """Why the worker of `rel_file` could not be started, naming the file once."""
+    if isinstance(exc, WorkerUnavailable):
+        return str(exc)  # already names the file and what to install or build
+    return f"{rel_file}: the worker could not be started: {exc}"
