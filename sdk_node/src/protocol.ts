@@ -10,6 +10,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import type * as Protobuf from 'protobufjs';
+// Imported, so the bundle (scripts/bundle.mjs) holds it: required at run time it was ~25
+// files resolved, read and compiled one by one at every worker start.
+import ProtobufLight from 'protobufjs/light.js';
 import type { WireError } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -232,16 +235,16 @@ export interface Proto {
  * STEPHOST_PROTO_PATH) the text is parsed.
  */
 function loadRoot(path: string): Protobuf.Root {
-  // required, not imported: protobufjs is CommonJS, and an ES import of it makes
-  // Node scan its source for export names first.
-  const require = createRequire(import.meta.url);
   const text = readFileSync(path);
   if (existsSync(PROTO_JSON)) {
     const built = JSON.parse(readFileSync(PROTO_JSON, 'utf8')) as { source: string; root: Protobuf.INamespace };
     if (built.source === createHash('sha256').update(text).digest('hex')) {
-      return (require('protobufjs/light') as typeof Protobuf).Root.fromJSON(built.root);
+      return (ProtobufLight as typeof Protobuf).Root.fromJSON(built.root);
     }
   }
+  // The .proto changed since the build: parse its text. Required here, not imported: the
+  // full protobufjs (its parser) is needed only then.
+  const require = createRequire(import.meta.url);
   // keepCase: field names stay as in the proto (snake_case), as the wire types above expect.
   return new (require('protobufjs') as typeof Protobuf).Root().loadSync(path, { keepCase: true });
 }
