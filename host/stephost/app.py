@@ -57,7 +57,7 @@ DEFAULT_CRON_TIMEOUT_S = 300.0
 # forty Node workers started together on two cores would let the slowest miss it.
 START_SLOTS = max(4, 2 * (os.cpu_count() or 1))
 # What only serving needs (Quart, Hypercorn, jsonschema): imported by load() while the first
-# workers start, not before (see Host._import_serving_stack).
+# workers start, not before (see _import_serving_stack).
 SERVING_MODULES = ("stephost.http.app", "stephost.http.server", "jsonschema")
 # How long load() waits for the first workers' processes before it imports them anyway.
 SPAWN_WAIT_S = 1.0
@@ -144,9 +144,7 @@ class Host:
         # hello than a Python worker forked from the launcher.
         start_order = sorted(range(len(workers)), key=lambda i: workers[i].language == "python")
         loads = {i: asyncio.ensure_future(self.load_worker(workers[i])) for i in start_order}
-        await self._import_serving_stack(
-            [workers[i] for i in start_order[:START_SLOTS]], [loads[i] for i in start_order[:START_SLOTS]]
-        )
+        await _import_serving_stack([(workers[i], loads[i]) for i in start_order[:START_SLOTS]])
         hellos = await asyncio.gather(*(loads[i] for i in range(len(workers))))
         # Workers were made in file order: steps, then streams, then the auth file.
         n_steps, n_streams = len(found.steps), len(found.streams)
@@ -204,28 +202,6 @@ class Host:
             )
         )
         return problems
-
-    async def _import_serving_stack(self, first: list[StepWorker], loads: list[asyncio.Future[Any]]) -> None:
-        """Import SERVING_MODULES once the first workers' processes are up.
-
-        Those imports are about a quarter of a second of the host's CPU that nothing needs
-        before the hellos are in. Done before any worker starts, the other core waits through
-        them; done now, they overlap with the workers' own start (a Node worker takes longer
-        than that to its hello, and a hello that arrives meanwhile waits on the loop).
-        """
-
-        async def started(worker: StepWorker, load: asyncio.Future[Any]) -> None:
-            # a worker that cannot be spawned at all ends its load instead
-            spawned = asyncio.ensure_future(worker.spawned.wait())
-            try:
-                await asyncio.wait({spawned, load}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                spawned.cancel()
-
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*map(started, first, loads)), SPAWN_WAIT_S)
-        for module in SERVING_MODULES:
-            importlib.import_module(module)
 
     async def load_worker(self, worker: StepWorker) -> Hello | LoadFailed:
         """Start `worker` and wait for its hello, a few at a time.
@@ -587,3 +563,26 @@ class Host:
 def _internal_step(name: str, worker: StepWorker, kind: str) -> StepDefinition:
     """Stream files and the auth file are not steps, but their workers are supervised like one."""
     return StepDefinition(name=name, type=kind, file=worker.rel_file, language=worker.language)
+
+
+async def _import_serving_stack(first: list[tuple[StepWorker, asyncio.Future[Any]]]) -> None:
+    """Import SERVING_MODULES once the `first` workers' processes are up (each with its load).
+
+    Those imports are about a quarter of a second of the host's CPU that nothing needs
+    before the hellos are in. Done before any worker starts, the other core waits through
+    them; done now, they overlap with the workers' own start (a Node worker takes longer
+    than that to its hello, and a hello that arrives meanwhile waits on the loop).
+    """
+
+    async def started(worker: StepWorker, load: asyncio.Future[Any]) -> None:
+        # a worker that cannot be spawned at all ends its load instead
+        spawned = asyncio.ensure_future(worker.spawned.wait())
+        try:
+            await asyncio.wait({spawned, load}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            spawned.cancel()
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(started(w, load) for w, load in first)), SPAWN_WAIT_S)
+    for module in SERVING_MODULES:
+        importlib.import_module(module)

@@ -442,7 +442,7 @@ def _script(link: RedisLink, body: str, *, writes: bool = True) -> PipelinedScri
 
 @dataclass(frozen=True)
 class QueueScripts:
-    """The queue's scripts, registered on one client (loaded into Redis on first use)."""
+    """The queue's scripts, run through one link's command pipeline (loaded into Redis on first use)."""
 
     enqueue: PipelinedScript
     claim_standard: PipelinedScript

@@ -82,8 +82,6 @@ class StepWorker:
         self._command_prefix = command_prefix
         # The host has a launcher only where forking gives the same worker (no isolation prefix).
         self._fork_server = fork_server if self.language == "python" else None
-        # forked from the launcher rather than started from scratch (it falls back to exec)
-        self.forked = self._fork_server is not None
         self.limits = limits or WorkerLimits()
         if sandbox is not None:
             sandbox.apply(worker_id, self.limits)
@@ -123,6 +121,11 @@ class StepWorker:
     @property
     def name(self) -> str:
         return self.step.name if self.step else self.rel_file
+
+    @property
+    def forked(self) -> bool:
+        """Started by forking the launcher rather than from scratch (it falls back to exec)."""
+        return self._fork_server is not None
 
     @property
     def pid(self) -> int | None:
