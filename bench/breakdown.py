@@ -7,11 +7,11 @@ Starts a host with one Python api step (GET: answers `{"ok": true}`; POST: `stat
 the host's main thread with py-spy (a sampling profiler in its own process: the host runs
 unmodified). The host's CPU time over the run divided by the requests served gives
 microseconds per request; each sample is put in the first stage whose code is on its stack,
-searched from the innermost frame out, so a sample inside h11 called by the ingress counts
+searched from the innermost frame out, so a sample inside httptools called by the ingress counts
 as HTTP, not as ingress. Printed as a table, written to bench/results/breakdown-<route>.json;
 py-spy's folded stacks are kept beside it (breakdown-<route>.folded).
 
-Stages: HTTP (Hypercorn, h11, socket writes), worker stream (grpc.aio reads and writes),
+Stages: HTTP (Uvicorn, httptools, socket writes), worker stream (grpc.aio reads and writes),
 worker protocol (stephost's connection: messages, futures, batching), ctx calls (state,
 emit, the bus and its SQLite store), ingress (routing, the request payload, validation, the
 response), the rest of stephost, and the event loop itself (asyncio picking the next
@@ -43,8 +43,8 @@ from events_bench import POST_LUA, POSTER, READER  # noqa: E402
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     # py-spy names a frame "function (package/module.py:line)"
     (
-        "HTTP (Hypercorn, h11, socket I/O)",
-        ("(hypercorn/", "(h11/", "(asyncio/selector_events.py", "(asyncio/streams.py"),
+        "HTTP (Uvicorn, httptools, socket I/O)",
+        ("(uvicorn/", "(httptools/", "(asyncio/selector_events.py", "(asyncio/streams.py"),
     ),
     ("worker stream (grpc.aio)", ("(grpc/", "rpc_server.py")),
     ("worker protocol (stephost)", ("(stephost/workers/",)),
@@ -52,7 +52,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("ingress (routing, payload, response)", ("(stephost/http/", "(stephost/registry.py", "(stephost/validation.py")),
     ("stephost, other", ("(stephost/",)),
 ]
-# asyncio code runs on behalf of whoever called it (a wait_for in Hypercorn is Hypercorn's
+# asyncio code runs on behalf of whoever called it (a wait_for in Uvicorn is Uvicorn's
 # cost): a sample goes to the event loop only when no frame of any stage is on its stack
 # (the loop itself: picking the next callback, epoll).
 EVENT_LOOP = "event loop (asyncio scheduling)"

@@ -130,7 +130,7 @@ end
 RSS_GROWTH_MAX = 1.10
 WARMUP_S = 30.0
 RSS_WINDOW = 3  # samples per end, medians: one sample can land either side of a GC (Node's sawtooth)
-IDLE_REUSE_S = 2.0  # well inside hypercorn's 5 s keep-alive timeout
+IDLE_REUSE_S = 2.0  # well inside the host's 5 s keep-alive timeout
 # The host kills a worker that has not answered a Cancel within 2 s (CANCEL_GRACE_S); wrk
 # ending the peak drops its connections mid-request, which sends such Cancels.
 SETTLE_S = 3.0
@@ -193,7 +193,7 @@ Send = Callable[[str, bytes | None], Awaitable[int]]
 class RawConnection:
     """One keep-alive HTTP/1.1 connection to the host, for the raw client.
 
-    Knows only what the host answers with: a Content-Length body (hypercorn-h11 sends one for
+    Knows only what the host answers with: a Content-Length body (the host sends one for
     every api response); anything else raises, which counts as an error.
     """
 
@@ -204,7 +204,7 @@ class RawConnection:
         self.idle_since = time.monotonic()
 
     def stale(self) -> bool:
-        # Hypercorn closes a connection idle for 5 s (its keep_alive_timeout); reusing one it is
+        # The host closes a connection idle for 5 s (its keep-alive timeout); reusing one it is
         # closing would fail the request. A request is never retried here, so never risk it.
         return time.monotonic() - self.idle_since > IDLE_REUSE_S or (self.reader is not None and self.reader.at_eof())
 

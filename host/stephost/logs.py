@@ -102,8 +102,10 @@ class SinkHandler(logging.Handler):
 
 
 def route_host_logging(sink: LogSink) -> None:
-    """Send the "stephost" loggers to `sink` (INFO and up), and only there."""
-    root = logging.getLogger("stephost")
-    root.addHandler(SinkHandler(sink))
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    """Send the "stephost" loggers to `sink` (INFO and up), and only there; the HTTP server's
+    ("uvicorn.error") too, its errors only."""
+    for name, level in (("stephost", logging.INFO), ("uvicorn.error", logging.ERROR)):
+        logger = logging.getLogger(name)
+        logger.addHandler(SinkHandler(sink))
+        logger.setLevel(level)
+        logger.propagate = False

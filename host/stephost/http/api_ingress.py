@@ -16,11 +16,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
-
 from stephost import errors
 from stephost.config import RESERVED_PATH_PREFIXES, StepDefinition
 from stephost.errors import InvocationFailed, WorkerUnavailable
+from stephost.http.asgi import ASGIApp, Receive, Scope, Send
 from stephost.http.http_settings import HttpSettings
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import CONTENT_TYPES, cors_headers, json_body
@@ -49,7 +48,7 @@ class ApiIngress:
         registry: Registry,
         workers: Callable[[str], StepWorker],
         log_sink: LogSink,
-        fallback: ASGIFramework,
+        fallback: ASGIApp,
         *,
         settings: HttpSettings,
         workbench: WorkbenchRecorder | None,
@@ -61,7 +60,7 @@ class ApiIngress:
         self._settings = settings
         self._workbench = workbench
 
-    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith(RESERVED_PATH_PREFIXES):
             match, _ = self._registry.find_route(scope["method"], scope["path"])
             if match is not None:
@@ -69,7 +68,7 @@ class ApiIngress:
                 return
         await self._fallback(scope, receive, send)
 
-    async def _serve(self, match: RouteMatch, scope: Any, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def _serve(self, match: RouteMatch, scope: Any, receive: Receive, send: Send) -> None:
         trace_id = new_trace_id()
         step = match.route.step
         method: str = scope["method"]
@@ -135,7 +134,7 @@ class ApiIngress:
             self._check_response(step, result, trace_id)
         await reply(result.status, result.body, _result_headers(result))
 
-    async def _read_body(self, headers: list[tuple[str, str]], receive: ASGIReceiveCallable) -> bytes | None:
+    async def _read_body(self, headers: list[tuple[str, str]], receive: Receive) -> bytes | None:
         """The whole body (None if the caller left first); _TooLarge over the body limit."""
         limit: int = self._settings.body_limit
         declared = next((v for k, v in headers if k.lower() == "content-length"), None)
@@ -147,7 +146,7 @@ class ApiIngress:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return None
-            chunk: bytes = message.get("body", b"")  # type: ignore[assignment]
+            chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise _TooLarge
@@ -155,7 +154,7 @@ class ApiIngress:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _invoke(self, step: StepDefinition, invocation: Invocation, receive: ASGIReceiveCallable) -> Any:
+    async def _invoke(self, step: StepDefinition, invocation: Invocation, receive: Receive) -> Any:
         """Run the invocation; if the caller disconnects meanwhile, it is cancelled (the worker
         is told) and _CallerGone raised: a handler never runs on for nobody.
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hypercorn.typing import ASGIFramework
 from quart import Quart, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -14,6 +13,7 @@ from stephost.dlq import DeadLetterQueue
 from stephost.errors import CtxRefused, StorageUnavailable
 from stephost.http.admin import register_dlq_routes
 from stephost.http.api_ingress import ApiIngress
+from stephost.http.asgi import ASGIApp
 from stephost.http.http_settings import HttpSettings
 from stephost.http.request import MalformedBody, api_payload
 from stephost.http.responses import add_cors_headers, json_response
@@ -49,7 +49,7 @@ def create_app(
     api_info: ApiInfo | None = None,
     workbench: WorkbenchRecorder | None = None,
     state: StateStore | None = None,
-) -> ASGIFramework:
+) -> ASGIApp:
     """Build the HTTP app over `registry`; `workers(step_name)` gives the step's worker.
 
     api routes are served by `ApiIngress` on raw ASGI; the rest by a Quart app behind it.

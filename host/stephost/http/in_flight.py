@@ -1,28 +1,28 @@
 """Counts the HTTP requests being served, so a shutdown waits for real work only.
 
-Hypercorn's graceful shutdown waits for every connection task, and an idle
-WebSocket's keep-alive ping task sleeps out its whole interval before it notices
-the connection is gone: a host with no work left would still hang for the full
-graceful timeout. Knowing when no request is in flight lets the host stop waiting.
+The server's own graceful stop waits for every connection to close, WebSockets and
+slow clients included, up to its timeout. Knowing when no request is in flight lets
+the host wait exactly as long as requests need, then give the server a short while
+(server.STOP_AFTER_IDLE_S) to close what is left.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
+from stephost.http.asgi import ASGIApp, Receive, Scope, Send
 
 
 class InFlightRequests:
     """An ASGI wrapper: passes everything through, counting `http` requests as they run."""
 
-    def __init__(self, app: ASGIFramework) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._app = app
         self.count = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def __call__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return

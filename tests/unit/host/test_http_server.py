@@ -1,20 +1,26 @@
-"""The host's HTTP server (http/server.py, http/keep_alive.py) on a real Hypercorn and real sockets:
-keep-alive connections closed once idle for the timeout, not while in use; one current Date header."""
+"""The host's HTTP server (http/server.py) on a real Uvicorn and real sockets: keep-alive connections
+closed once idle for the timeout, not while in use; one current Date header; TCP_NODELAY on every
+connection; a taken port named; the process's signal handlers left to the host."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import email.utils
+import logging
+import signal
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import hypercorn.asyncio.run as hypercorn_run
 import pytest
 
-from stephost.http import keep_alive, server
+from stephost.errors import PortInUse
+from stephost.http import http_protocol, server
+from stephost.logs import route_host_logging
 from stephost.testing import free_port
+from stephost.types import LogRecord
 
 KEEP_ALIVE_S = 0.4
 
@@ -28,6 +34,8 @@ async def hello(
         await send({"type": "lifespan.shutdown.complete"})
         return
     await receive()
+    if scope["path"] == "/boom":
+        raise RuntimeError("the app broke")
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -47,7 +55,7 @@ async def started(monkeypatch: pytest.MonkeyPatch, keep_alive_s: float) -> Async
         server.serve_http(hello, "127.0.0.1", number, stop.wait, on_ready=ready.set, before_stop=lambda: None)  # type: ignore[arg-type]
     )
     await asyncio.wait_for(ready.wait(), 10)
-    for _ in range(100):  # on_ready fires as Hypercorn starts listening
+    for _ in range(100):  # on_ready fires once Uvicorn serves the socket
         with contextlib.suppress(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", number)
             writer.close()
@@ -93,12 +101,6 @@ async def closed_by_server(reader: asyncio.StreamReader, within_s: float) -> boo
         return False
 
 
-def test_the_lean_server_is_installed_into_this_hypercorn() -> None:
-    assert keep_alive.compatible()
-    assert keep_alive.install()
-    assert hypercorn_run.TCPServer is keep_alive.LeanTCPServer
-
-
 async def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(port: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await get(reader, writer)
@@ -120,37 +122,14 @@ async def test_a_connection_in_use_stays_open_past_the_timeout(port: int) -> Non
     writer.close()
 
 
-async def test_a_response_has_one_current_date_header_and_hypercorns_others(port: int) -> None:
+async def test_a_response_has_one_current_date_header_and_no_server_header(port: int) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     headers = await get(reader, writer)
     writer.close()
     (date,) = headers[b"date"]
     sent = email.utils.parsedate_to_datetime(date.decode())
     assert abs(sent.timestamp() - time.time()) < 3
-    assert headers[b"server"] == [b"hypercorn-h11"]
-
-
-async def test_the_timer_closes_once_at_the_last_deadline() -> None:
-    loop = asyncio.get_running_loop()
-    closes: list[float] = []
-
-    async def close() -> None:
-        closes.append(loop.time())
-
-    idle = keep_alive.TimerIdle(loop, 0.2, close, FlagEvent())
-    started = loop.time()
-    await idle.restart(None, close)
-    await asyncio.sleep(0.1)
-    await idle.restart(None, close)  # moves the deadline to ~0.3 s
-    await asyncio.sleep(0.15)
-    assert closes == []
-    await asyncio.sleep(0.2)
-    assert len(closes) == 1 and closes[0] - started >= 0.29
-    await idle.restart(None, close)
-    await idle.stop()  # a request began: no close while it is served
-    await asyncio.sleep(0.3)
-    assert len(closes) == 1
-    idle.dispose()
+    assert b"server" not in headers
 
 
 async def test_stopping_closes_an_idle_keep_alive_connection_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,40 +145,113 @@ async def test_stopping_closes_an_idle_keep_alive_connection_at_once(monkeypatch
         writer.close()
 
 
-class FlagEvent:
-    """hypercorn.typing.Event over an asyncio.Event."""
+async def test_every_accepted_connection_has_tcp_nodelay() -> None:
+    """Without it a response's body, written after its headers, waits for the client's delayed
+    ACK (~40 ms a request on a keep-alive connection)."""
+    listener = server.listening_socket("127.0.0.1", 0)
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
 
-    async def set(self) -> None:
-        self._event.set()
-
-    async def clear(self) -> None:
-        self._event.clear()
-
-    async def wait(self) -> None:
-        await self._event.wait()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
+    served = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
+        assert await asyncio.wait_for(accepted, 5) != 0
+        writer.close()
+    finally:
+        served.close()
+        await served.wait_closed()
 
 
-async def test_a_connection_busy_when_the_server_stops_closes_once_its_request_is_done() -> None:
-    loop = asyncio.get_running_loop()
-    closes: list[float] = []
+def test_a_taken_port_is_named() -> None:
+    taken = server.listening_socket("127.0.0.1", 0)
+    number = taken.getsockname()[1]
+    try:
+        with pytest.raises(PortInUse, match=f"port {number} on 127.0.0.1 is already in use"):
+            server.listening_socket("127.0.0.1", number)
+    finally:
+        taken.close()
 
-    async def close() -> None:
-        closes.append(loop.time())
 
-    terminated = FlagEvent()
-    idle = keep_alive.TimerIdle(loop, 60, close, terminated)
-    await idle.restart(None, close)  # idle
-    await idle.stop()  # a request began
-    await terminated.set()
-    await asyncio.sleep(0.05)
-    assert closes == []  # busy: left to finish
-    await idle.restart(None, close)  # its response went out
-    await asyncio.sleep(0.05)
-    assert len(closes) == 1
-    idle.dispose()
+async def test_the_server_leaves_the_process_signal_handlers_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host stops on its own signal handlers; Uvicorn would replace them while it serves."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    async with started(monkeypatch, KEEP_ALIVE_S) as running:
+        reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+        await get(reader, writer)
+        assert {sig: signal.getsignal(sig) for sig in before} == before
+        writer.close()
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+async def head_answer(port: int, *chunks: bytes) -> bytes:
+    """What the server answers to `chunks` sent one by one (until it answers), up to its
+    closing the connection. Read all along: a client that kept writing into a closed
+    connection would get a reset, which can drop the answer before it is read."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answer = asyncio.ensure_future(reader.read())
+    try:
+        for chunk in chunks:
+            if answer.done() or reader.at_eof():
+                break
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.005)
+        return await asyncio.wait_for(answer, 5)
+    finally:
+        answer.cancel()
+        writer.close()
+
+
+async def test_a_request_head_under_the_limit_is_served(port: int) -> None:
+    big = b"x" * (http_protocol.MAX_HEAD_BYTES - 200)
+    answer = await head_answer(port, b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + big + b"\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+
+
+async def test_a_header_over_the_limit_is_answered_431_and_closed(port: int) -> None:
+    big = b"x" * (http_protocol.MAX_HEAD_BYTES + 1)
+    answer = await head_answer(port, b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + big + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:80]
+    assert answer.endswith(f"over the {http_protocol.MAX_HEAD_BYTES}-byte limit".encode())
+    assert b"connection: close" in answer
+
+
+async def test_many_headers_over_the_limit_are_answered_431(port: int) -> None:
+    many = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 90) for i in range(300))  # ~30 KB in small headers
+    answer = await head_answer(port, b"GET / HTTP/1.1\r\nHost: t\r\n" + many + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+
+
+async def test_a_header_that_never_ends_is_cut_off_at_the_limit(port: int) -> None:
+    """Sent in small pieces with no end of line: the parser would buffer it all; the raw count stops it."""
+    pieces = [b"GET / HTTP/1.1\r\nHost: t\r\nX-Drip: "] + [b"y" * 1024] * 64
+    answer = await head_answer(port, *pieces)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:80]
+
+
+async def test_a_malformed_request_is_answered_400(port: int) -> None:
+    answer = await head_answer(port, b"NOT HTTP AT ALL\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+
+
+async def test_an_exception_escaping_the_app_reaches_the_host_log(port: int) -> None:
+    records: list[LogRecord] = []
+    route_host_logging(records.append)
+    logger = logging.getLogger("uvicorn.error")
+    try:
+        answer = await head_answer(port, b"GET /boom HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 500"), answer[:80]
+        (record,) = [r for r in records if r.level == "error"]
+        assert record.step == "stephost" and "the app broke" in record.fields["stack"]
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        for handler in list(logging.getLogger("stephost").handlers):
+            logging.getLogger("stephost").removeHandler(handler)
+        logger.propagate = True
+        logging.getLogger("stephost").propagate = True
