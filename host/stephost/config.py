@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stephost.cron.expression import CronExpressionError, parse_cron
@@ -71,8 +72,9 @@ class StepDefinition:
     input_validator: CompiledSchema | None = field(default=None, compare=False, repr=False)
     response_validators: dict[str, CompiledSchema] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def emit_topics(self) -> frozenset[str]:
+        # Asked on every emit; a frozen dataclass keeps its fields, so once is enough.
         return frozenset(e.topic for e in self.emits)
 
 

@@ -31,7 +31,6 @@ letter) is one script that first checks the caller still holds it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -41,6 +40,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from stephost import json_codec
 from stephost.bus.base import DeadLetter, Delivery, Event, Failure
 from stephost.bus.redis_scripts import GROUP, QueueScripts
 from stephost.errors import StorageUnavailable
@@ -74,7 +74,7 @@ class _StepKeys:
 
 
 def _encode_event(event: Event) -> str:
-    return json.dumps(
+    return json_codec.dumps_text(
         {
             "id": event.id,
             "topic": event.topic,
@@ -82,14 +82,12 @@ def _encode_event(event: Event) -> str:
             "trace_id": event.trace_id,
             "emitted_by": event.emitted_by,
             "group": event.message_group_id,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
+        }
     )
 
 
 def _decode_event(raw: str) -> Event:
-    e = json.loads(raw)
+    e = json_codec.loads(raw)
     return Event(
         id=e["id"],
         topic=e["topic"],

@@ -8,11 +8,11 @@ synchronous=NORMAL: durable against the process dying).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from stephost import json_codec
 from stephost.bus.base import DeadLetter, Delivery, Event, Failure
 from stephost.sqlite_file import open_database
 
@@ -85,7 +85,7 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
     event = Event(
         id=event_id,
         topic=topic,
-        data=json.loads(data),
+        data=json_codec.loads(data),
         trace_id=trace_id,
         emitted_by=emitted_by,
         message_group_id=group_id,
@@ -102,7 +102,7 @@ class SqliteQueueStore:
             self._conn.execute("ALTER TABLE deliveries ADD COLUMN claimed_at REAL")
 
     async def enqueue(self, event: Event, steps: list[str], available_at: dict[str, float]) -> None:
-        data = json.dumps(event.data, separators=(",", ":"))
+        data = json_codec.dumps_text(event.data)
         rows = [
             (
                 step,

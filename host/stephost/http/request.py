@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from stephost import json_codec
+
 
 class MalformedBody(ValueError):
     """Raised when a body declared as JSON does not parse; the message names the problem."""
@@ -33,7 +35,7 @@ def parse_body(content_type: str, raw: bytes) -> Any:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw)
+            return json_codec.loads(raw)
         except UnicodeDecodeError as exc:
             raise MalformedBody(f"malformed JSON body: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
         except json.JSONDecodeError as exc:

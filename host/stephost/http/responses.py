@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quart import Response
 
+from stephost import json_codec
 from stephost.settings import CorsSettings
 
 CONTENT_TYPES = {
@@ -18,7 +18,7 @@ CONTENT_TYPES = {
 
 def json_body(body: dict[str, Any], trace_id: str) -> bytes:
     """The host's own JSON answers always carry the trace id."""
-    return json.dumps({**body, "traceId": trace_id}).encode()
+    return json_codec.dumps({**body, "traceId": trace_id})
 
 
 def json_response(status: int, body: dict[str, Any], trace_id: str, headers: dict[str, str] | None = None) -> Response:

@@ -13,9 +13,9 @@ scripts that write the group, so it never names an empty group nor misses one.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from stephost import json_codec
 from stephost.redis_link import RedisLink
 
 # KEYS: hash, order[, index]. ARGV: field, value[, member]. Returns 1 when the field is new.
@@ -101,7 +101,7 @@ IndexEntry = tuple[str, str]
 
 def encode(value: Any) -> str:
     """Compact JSON, as the SQLite stores write it."""
-    return json.dumps(value, separators=(",", ":"))
+    return json_codec.dumps_text(value)
 
 
 def glob_escape(text: str) -> str:
@@ -182,7 +182,7 @@ class RedisStateStore:
     async def get(self, group: str, key: str) -> Any | None:
         async with self._link.guard(f"state get {group}/{key}"):
             raw = await self._link.commands.execute("HGET", self._keys(group)[0], key)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else json_codec.loads(raw)
 
     async def set(self, group: str, key: str, value: Any) -> Any:
         encoded = encode(value)
@@ -193,17 +193,17 @@ class RedisStateStore:
     async def delete(self, group: str, key: str) -> Any | None:
         async with self._link.guard(f"state delete {group}/{key}"):
             old = await self._hashes.take(self._keys(group), key, self._index(group))
-        return None if old is None else json.loads(old)
+        return None if old is None else json_codec.loads(old)
 
     async def get_group(self, group: str) -> list[Any]:
         async with self._link.guard(f"state get_group {group}"):
             values = await self._hashes.values(self._keys(group))
-        return [json.loads(v) for v in values]
+        return [json_codec.loads(v) for v in values]
 
     async def items(self, group: str) -> list[tuple[str, Any]]:
         async with self._link.guard(f"state items {group}"):
             entries = await self._hashes.entries(self._keys(group))
-        return [(key, json.loads(v)) for key, v in entries]
+        return [(key, json_codec.loads(v)) for key, v in entries]
 
     async def groups(self) -> list[str]:
         async with self._link.guard("state groups"):

@@ -9,10 +9,10 @@ far cheaper than a hop to a thread; writes return once their group is committed
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from stephost import json_codec
 from stephost.sqlite_file import open_database
 
 _SCHEMA = """
@@ -33,10 +33,10 @@ class SqliteStateStore:
 
     async def get(self, group: str, key: str) -> Any | None:
         row = self._conn.execute("SELECT value FROM state WHERE grp = ? AND key = ?", (group, key)).fetchone()
-        return json.loads(row[0]) if row else None
+        return json_codec.loads(row[0]) if row else None
 
     async def set(self, group: str, key: str, value: Any) -> Any:
-        encoded = json.dumps(value, separators=(",", ":"))
+        encoded = json_codec.dumps_text(value)
         await self._conn.write(
             lambda c: c.execute(
                 "INSERT INTO state (grp, key, value) VALUES (?, ?, ?) "
@@ -50,15 +50,15 @@ class SqliteStateStore:
         row = await self._conn.write(
             lambda c: c.execute("DELETE FROM state WHERE grp = ? AND key = ? RETURNING value", (group, key)).fetchone()
         )
-        return json.loads(row[0]) if row else None
+        return json_codec.loads(row[0]) if row else None
 
     async def get_group(self, group: str) -> list[Any]:
         rows = self._conn.execute("SELECT value FROM state WHERE grp = ? ORDER BY id", (group,)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [json_codec.loads(r[0]) for r in rows]
 
     async def items(self, group: str) -> list[tuple[str, Any]]:
         rows = self._conn.execute("SELECT key, value FROM state WHERE grp = ? ORDER BY id", (group,)).fetchall()
-        return [(r[0], json.loads(r[1])) for r in rows]
+        return [(r[0], json_codec.loads(r[1])) for r in rows]
 
     async def groups(self) -> list[str]:
         # The UNIQUE (grp, key) index serves this; BINARY order on UTF-8 is code point order, as sorted() gives.

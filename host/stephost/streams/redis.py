@@ -8,9 +8,9 @@ becomes a key part; the group is the last part and is left as it is.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from stephost import json_codec
 from stephost.redis_link import RedisLink
 from stephost.state.redis import HashKeys, OrderedHashes, encode
 from stephost.streams.base import as_item
@@ -57,5 +57,5 @@ class RedisStreamStore:
 
 
 def _item(raw: str | bytes) -> dict[str, Any]:
-    item: dict[str, Any] = json.loads(raw)
+    item: dict[str, Any] = json_codec.loads(raw)
     return item

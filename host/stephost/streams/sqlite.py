@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from stephost import json_codec
 from stephost.sqlite_file import open_database
 from stephost.streams.base import as_item
 
@@ -31,11 +31,11 @@ class SqliteStreamStore:
         row = self._conn.execute(
             "SELECT item FROM stream_items WHERE stream = ? AND grp = ? AND id = ?", (stream, group, item_id)
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return json_codec.loads(row[0]) if row else None
 
     async def set(self, stream: str, group: str, item_id: str, data: Any) -> tuple[dict[str, Any], bool]:
         item = as_item(item_id, data)
-        encoded = json.dumps(item, separators=(",", ":"))
+        encoded = json_codec.dumps_text(item)
 
         def upsert(c: sqlite3.Connection) -> int:
             updated = c.execute(
@@ -59,13 +59,13 @@ class SqliteStreamStore:
                 (stream, group, item_id),
             ).fetchone()
         )
-        return json.loads(row[0]) if row else None
+        return json_codec.loads(row[0]) if row else None
 
     async def get_group(self, stream: str, group: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(
             "SELECT item FROM stream_items WHERE stream = ? AND grp = ? ORDER BY seq", (stream, group)
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [json_codec.loads(r[0]) for r in rows]
 
     async def close(self) -> None:
         self._conn.close()

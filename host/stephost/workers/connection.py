@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from stephost import errors
+from stephost import errors, json_codec
 from stephost.config import StepDefinition
 from stephost.errors import CtxRefused, InvocationFailed, StorageUnavailable
 from stephost.types import (
@@ -93,13 +92,13 @@ def _loads(raw: bytes, what: str) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        return json_codec.loads(raw)
     except ValueError as exc:
         raise CtxRefused(f"{what} is not valid JSON: {exc}", code=errors.INVALID_ARGUMENT) from exc
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return json_codec.dumps(value)
 
 
 def _ctx_request(call: pb.CtxCall) -> CtxRequest:
@@ -283,7 +282,7 @@ class WorkerConnection:
         if not result.ok.HasField("response"):
             if result.ok.value_json:
                 try:
-                    future.set_result(ValueResult(json.loads(result.ok.value_json)))
+                    future.set_result(ValueResult(json_codec.loads(result.ok.value_json)))
                 except ValueError as exc:
                     future.set_exception(
                         InvocationFailed(
@@ -339,7 +338,7 @@ class WorkerConnection:
         fields: dict[str, Any] = {}
         if msg.fields_json:
             try:
-                parsed = json.loads(msg.fields_json)
+                parsed = json_codec.loads(msg.fields_json)
                 fields = parsed if isinstance(parsed, dict) else {"data": parsed}
             except ValueError:
                 fields = {"data": msg.fields_json.decode(errors="replace")}
