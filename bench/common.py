@@ -63,9 +63,14 @@ class Figure:
     baseline: float | None
     unit: str
     target: Target | None = None  # None: shown for information, never FAIL
+    # A bench that measures its two sides in adjacent pairs of rounds gives the median of the
+    # pairs' ratios here; otherwise the ratio is stephost / baseline (of the two medians).
+    paired_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         return self.stephost / self.baseline if self.baseline else None
 
     @property

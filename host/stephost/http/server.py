@@ -2,9 +2,10 @@
 
 Why Uvicorn and not Hypercorn, which serves the bare-Quart baseline: HTTP parsing and
 framing were most of the host's CPU per request (bench/breakdown.py: ~60 % of a GET on
-Hypercorn and h11). httptools parses with llhttp (Node's parser, in C), and Uvicorn's
-protocol writes a response in one call; a raw ASGI app answering JSON served ~6,200
-req/s on Hypercorn and ~36,600 req/s on Uvicorn with httptools (c16, one core).
+Hypercorn and h11). httptools parses with llhttp (Node's parser, in C) straight into an
+asyncio.Protocol's callbacks, where Hypercorn runs each connection over asyncio streams
+through several layers in Python. A raw ASGI app answering JSON served ~6,200 req/s on
+Hypercorn and ~36,600 req/s on Uvicorn with httptools (c16, one core).
 """
 
 from __future__ import annotations
