@@ -1,5 +1,5 @@
 """Stopping a host: requests in flight finish, stream clients are told it is going away, and an
-idle WebSocket connection does not hold the host up for hypercorn's whole graceful timeout."""
+idle WebSocket connection does not hold the host up for the server's whole graceful timeout."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_sigterm_lets_a_request_finish_and_closes_stream_clients_with_goin
     with HostProcess(project, extra_args=["--log-format", "json"]) as host:
         assert host.proc is not None
         idle = await websockets.connect(host.url.replace("http", "ws") + "/")
-        await idle.close()  # a connection that came and went: its keep-alive task lingers in hypercorn
+        await idle.close()  # a connection that came and went must not hold the stop up
         ws = await websockets.connect(host.url.replace("http", "ws") + "/")
         join = {"type": "join", "data": {"streamName": "chat", "groupId": "g", "subscriptionId": "s"}}
         await ws.send(json.dumps(join))
