@@ -1,16 +1,26 @@
-"""Uvicorn's HTTP/1.1 protocol (httptools) with a bound on what one request's head may weigh.
+"""Uvicorn's HTTP/1.1 protocol (httptools) with bounds on a request's head: its size and its time.
 
 httptools sets no limit of its own: a client could send megabytes of headers, all held in
 memory, and Uvicorn would hand them to the app. The host answers 431 instead once a
 request line and headers pass MAX_HEAD_BYTES, as Node's HTTP server (the classic Motia
 host) does at its default 16 KiB, and closes the connection.
+
+Uvicorn also waits forever for a connection that never sends a request, or stops halfway
+through its head (it times out only the idle time after a response, and stops that clock
+at the first byte): enough of them and the host runs out of file descriptors. A head must
+be complete within HEAD_TIMEOUT_S of the connection opening or of the previous response;
+a connection that sent part of one gets 408, one that sent nothing is closed, as an idle
+keep-alive connection is.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 16 * 1024
+HEAD_TIMEOUT_S = 5.0
 
 
 class _HeadTooLarge(Exception):
@@ -28,6 +38,41 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     _head_received = 0
     _head_fields = 0
     _head_too_large = False
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        # With a pipelined request queued, its head is already in: nothing to wait for.
+        waiting_for_head = not self.pipeline
+        super().on_response_complete()
+        if waiting_for_head and not self.transport.is_closing():
+            self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        self._disarm_head_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self._in_head:
+            body = f"the request head did not arrive within {HEAD_TIMEOUT_S:g} s".encode()
+            self._write_closing_answer(b"408 Request Timeout", body)
+        else:
+            self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         if self._in_head:
@@ -54,6 +99,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._disarm_head_timer()
         super().on_headers_complete()
 
     def _count(self, size: int) -> None:
@@ -69,7 +115,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             super().send_400_response(msg)
             return
         body = f"request line and headers are over the {MAX_HEAD_BYTES}-byte limit".encode()
-        head = [b"HTTP/1.1 431 Request Header Fields Too Large\r\n"]
+        self._write_closing_answer(b"431 Request Header Fields Too Large", body)
+
+    def _write_closing_answer(self, status: bytes, body: bytes) -> None:
+        head = [b"HTTP/1.1 ", status, b"\r\n"]
         for name, value in self.server_state.default_headers:
             head += [name, b": ", value, b"\r\n"]
         head += [

@@ -36,6 +36,8 @@ async def hello(
     await receive()
     if scope["path"] == "/boom":
         raise RuntimeError("the app broke")
+    if scope["path"] == "/slow":
+        await asyncio.sleep(KEEP_ALIVE_S * 3)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -48,6 +50,7 @@ class Serving:
 @contextlib.asynccontextmanager
 async def started(monkeypatch: pytest.MonkeyPatch, keep_alive_s: float) -> AsyncIterator[Serving]:
     monkeypatch.setattr(server, "KEEP_ALIVE_S", keep_alive_s)
+    monkeypatch.setattr(http_protocol, "HEAD_TIMEOUT_S", keep_alive_s)
     number = free_port()
     ready = asyncio.Event()
     stop = asyncio.Event()
@@ -255,3 +258,52 @@ async def test_an_exception_escaping_the_app_reaches_the_host_log(port: int) -> 
             logging.getLogger("stephost").removeHandler(handler)
         logger.propagate = True
         logging.getLogger("stephost").propagate = True
+
+
+async def test_a_connection_that_sends_nothing_is_closed_after_the_head_timeout(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    assert await asyncio.wait_for(reader.read(), KEEP_ALIVE_S + 5) == b""
+    assert time.monotonic() - started >= KEEP_ALIVE_S * 0.9
+    writer.close()
+
+
+async def test_a_head_that_stops_halfway_is_answered_408(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: t\r\nX-Half: ")
+    answer = await asyncio.wait_for(reader.read(), KEEP_ALIVE_S + 5)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer[:80]
+    assert answer.endswith(f"the request head did not arrive within {KEEP_ALIVE_S:g} s".encode())
+    writer.close()
+
+
+async def test_a_head_sent_in_pieces_within_the_timeout_is_served(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for piece in (b"GET / HTT", b"P/1.1\r\nHost: t\r\n", b"Connection: close\r\n\r\n"):
+        writer.write(piece)
+        await asyncio.sleep(KEEP_ALIVE_S / 5)
+    answer = await asyncio.wait_for(reader.read(), 5)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:80]
+    writer.close()
+
+
+async def test_a_request_served_longer_than_the_head_timeout_is_not_cut(port: int) -> None:
+    """The clock stops once the head is in: a slow handler is the deadline's business, not this."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), KEEP_ALIVE_S * 3 + 5)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert await reader.readexactly(2) == b"ok"
+    # and the connection is idle-timed from the response on, as before
+    assert await closed_by_server(reader, KEEP_ALIVE_S + 2)
+    writer.close()
+
+
+async def test_pipelined_requests_are_all_served_however_long_the_first_takes(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    for _ in range(2):
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), KEEP_ALIVE_S * 3 + 5)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert await reader.readexactly(2) == b"ok"
+    writer.close()
