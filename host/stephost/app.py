@@ -56,7 +56,7 @@ DEFAULT_CRON_TIMEOUT_S = 300.0
 # Workers started at once, each waiting for its hello. Its deadline runs from its start, and
 # forty Node workers started together on two cores would let the slowest miss it.
 START_SLOTS = max(4, 2 * (os.cpu_count() or 1))
-# What only serving needs (Quart, Hypercorn, jsonschema): imported by load() while the first
+# What only serving needs (Uvicorn, Quart, jsonschema): imported by load() while the first
 # workers start, not before (see _import_serving_stack).
 SERVING_MODULES = ("stephost.http.app", "stephost.http.server", "jsonschema")
 # How long load() waits for the first workers' processes before it imports them anyway.

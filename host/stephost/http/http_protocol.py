@@ -28,10 +28,11 @@ class _HeadTooLarge(Exception):
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol that answers 431 to a request head over MAX_HEAD_BYTES.
+    """HttpToolsProtocol that answers 431 to a request head over MAX_HEAD_BYTES, and 408 to one
+    not complete within HEAD_TIMEOUT_S.
 
-    Two counts, either of which ends the request: the request line and header fields as
-    the parser hands them over (exact), and the raw bytes received while a head is being
+    Two counts of size, either of which ends the request: the request line and header fields
+    as the parser hands them over (exact), and the raw bytes received while a head is being
     read (so a header that never ends is cut off before the parser buffers all of it)."""
 
     _in_head = False
@@ -78,8 +79,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._in_head:
             self._head_received += len(data)
             if self._head_received > MAX_HEAD_BYTES:
-                self._head_too_large = True
-                self.send_400_response("")
+                self._answer_head_too_large()
                 return
         super().data_received(data)
 
@@ -111,9 +111,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             raise _HeadTooLarge
 
     def send_400_response(self, msg: str) -> None:
-        if not self._head_too_large:
+        if self._head_too_large:
+            self._answer_head_too_large()
+        else:
             super().send_400_response(msg)
-            return
+
+    def _answer_head_too_large(self) -> None:
         body = f"request line and headers are over the {MAX_HEAD_BYTES}-byte limit".encode()
         self._write_closing_answer(b"431 Request Header Fields Too Large", body)
 

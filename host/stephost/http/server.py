@@ -15,11 +15,11 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
 
 import uvicorn
 
 from stephost.errors import PortInUse
+from stephost.http.asgi import ASGIApp
 from stephost.http.http_protocol import BoundedHttpProtocol
 from stephost.http.in_flight import InFlightRequests
 
@@ -74,7 +74,7 @@ def listening_socket(bind: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: Any) -> uvicorn.Config:
+def _config(app: ASGIApp) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=BoundedHttpProtocol,
@@ -97,7 +97,7 @@ def _config(app: Any) -> uvicorn.Config:
 
 
 async def serve_http(
-    app: Any,
+    app: ASGIApp,
     bind: str,
     port: int,
     shutdown: Callable[[], Awaitable[None]],

@@ -97,10 +97,6 @@ def _loads(raw: bytes, what: str) -> Any:
         raise CtxRefused(f"{what} is not valid JSON: {exc}", code=errors.INVALID_ARGUMENT) from exc
 
 
-def _dumps(value: Any) -> bytes:
-    return json_codec.dumps(value)
-
-
 def _ctx_request(call: pb.CtxCall) -> CtxRequest:
     which = call.WhichOneof("op")
     if which == "emit":
@@ -199,7 +195,7 @@ class WorkerConnection:
             invoke=pb.Invoke(
                 invocation_id=invocation_id,
                 trigger=_TRIGGERS[invocation.trigger],
-                payload_json=_dumps(invocation.payload),
+                payload_json=json_codec.dumps(invocation.payload),
                 trace_id=invocation.trace_id,
                 deadline_unix_ms=deadline_ms,
                 attempt=invocation.attempt,
@@ -321,7 +317,7 @@ class WorkerConnection:
                 # Nobody waits for its result any more: what it would still do must not happen.
                 raise CtxRefused(f"invocation {call.invocation_id!r} was cancelled", code=errors.CANCELLED)
             value = await self._ctx_handler(self.step, entry[1], _ctx_request(call))
-            reply.value_json = _dumps(value)
+            reply.value_json = json_codec.dumps(value)
         except CtxRefused as exc:
             reply.error.CopyFrom(pb.Error(code=exc.code, message=exc.message))
         except StorageUnavailable as exc:
